@@ -1,0 +1,42 @@
+# Everything a fresh clone needs: `make bib` and `make test` set up their own tools.
+# uv comes from PyPI into .tools/ and never downloads a Python: it uses python3 from PATH.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+STAMP := $(VENV)/.synced-$(UV_VERSION)
+BIB := $(VENV)/bin/bib
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: bib test lint bench resolve clean
+
+bib: $(STAMP)
+	$(BIB) build
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/bench_build.py
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# uv.lock pins every package; --frozen fails rather than silently re-resolving.
+$(STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""Awesome-list catalog to resolved, reproducible bibliography."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,248 @@
+"""Load and validate `sources.yaml`, the hand-curated catalog.
+
+The YAML is walked as a node tree rather than loaded into dicts so that every
+error can name the line it comes from, and duplicate mapping keys (which PyYAML
+silently collapses) are caught.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bib.errors import CatalogError
+from bib.ids import Identifier, is_dblp_key, normalize_arxiv, normalize_doi
+from bib.text import ascii_fold
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ENTRY_TYPES = ("software",)
+_TOP_FIELDS = {"title", "description", "categories"}
+_CATEGORY_FIELDS = {"name", "group", "slug", "papers"}
+_PIN_FIELDS = ("doi", "arxiv", "dblp", "url")
+_ENTRY_FIELDS = {"id", "title", "link", "label", "type", "aliases", "note", *_PIN_FIELDS}
+_PIN_FIELDS = ("doi", "arxiv", "dblp", "url")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One bullet of the list, plus the maintainer's pins.
+
+    `link` and `label` are the list's own text; `pins` are identifiers the
+    maintainer vouches for and win over anything read from the link.
+    """
+
+    id: str
+    title: str
+    category: str
+    link: str | None = None
+    label: str | None = None
+    pins: tuple[Identifier, ...] = ()
+    type: str | None = None
+    aliases: tuple[str, ...] = ()
+    note: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    slug: str
+    group: str | None = None
+    entries: tuple[Entry, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.group} / {self.name}" if self.group else self.name
+
+
+@dataclass(frozen=True)
+class Catalog:
+    title: str
+    categories: tuple[Category, ...]
+    description: str | None = None
+    path: str = "sources.yaml"
+    entries: tuple[Entry, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        flat = tuple(e for c in self.categories for e in c.entries)
+        object.__setattr__(self, "entries", flat)
+
+
+def load(path: str | Path) -> Catalog:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"cannot read catalog: {exc.strerror}", path=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise CatalogError("catalog is not valid UTF-8", path=str(path)) from exc
+    return parse(text, str(path))
+
+
+def parse(text: str, path: str = "sources.yaml") -> Catalog:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CatalogError(
+            f"malformed YAML: {problem}", path=path, line=mark.line + 1 if mark else None
+        ) from exc
+    return _Walker(path).catalog(root)
+
+
+class _Fields:
+    """The fields of one YAML mapping, with the node of each for error lines."""
+
+    def __init__(self, walker: _Walker, node: yaml.Node, what: str, entry: str | None) -> None:
+        self.walker = walker
+        self.node = node
+        self.what = what
+        self.entry = entry
+        self.nodes: dict[str, yaml.Node] = {}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.nodes
+
+    def get(self, key: str) -> yaml.Node | None:
+        return self.nodes.get(key)
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        node = self.nodes.get(key)
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+            if required:
+                raise self.walker.fail(node or self.node, f"{self.what} has no '{key}'", self.entry)
+            return None
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.walker.fail(node, f"'{key}' in {self.what} must be text", self.entry)
+        value = str(node.value).strip()
+        if required and not value:
+            raise self.walker.fail(node, f"'{key}' in {self.what} is empty", self.entry)
+        return value or None
+
+
+class _Walker:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.seen_ids: dict[str, int] = {}
+        self.seen_slugs: dict[str, int] = {}
+
+    def fail(self, node: yaml.Node | None, message: str, entry: str | None = None) -> CatalogError:
+        line = node.start_mark.line + 1 if node is not None else None
+        return CatalogError(message, path=self.path, line=line, entry=entry)
+
+    def mapping(self, node: yaml.Node, allowed: set[str], what: str, entry: str | None = None):
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} must be a mapping", entry)
+        fields = _Fields(self, node, what, entry)
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in fields.nodes:
+                raise self.fail(key_node, f"duplicate field '{key}' in {what}", entry)
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                message = f"unknown field '{key}' in {what} (known: {known})"
+                raise self.fail(key_node, message, entry)
+            fields.nodes[key] = value_node
+        return fields
+
+    def catalog(self, root: yaml.Node | None) -> Catalog:
+        if root is None:
+            raise CatalogError("catalog is empty", path=self.path)
+        top = self.mapping(root, _TOP_FIELDS, "catalog")
+        title = top.text("title", required=True)
+        categories_node = top.get("categories")
+        if not isinstance(categories_node, yaml.SequenceNode) or not categories_node.value:
+            raise self.fail(categories_node or root, "catalog needs a non-empty 'categories' list")
+        categories = tuple(self.category(node) for node in categories_node.value)
+        return Catalog(
+            title=title, description=top.text("description"), categories=categories, path=self.path
+        )
+
+    def category(self, node: yaml.Node) -> Category:
+        fields = self.mapping(node, _CATEGORY_FIELDS, "category")
+        name = fields.text("name", required=True)
+        fields.what = f"category '{name}'"
+        slug = fields.text("slug") or slugify(name)
+        if not SLUG.match(slug):
+            message = f"category slug '{slug}' is not a lower-case slug"
+            raise self.fail(fields.get("slug") or node, message)
+        if slug in self.seen_slugs:
+            message = f"category slug '{slug}' already used on line {self.seen_slugs[slug]}"
+            raise self.fail(node, message)
+        self.seen_slugs[slug] = node.start_mark.line + 1
+        papers = fields.get("papers")
+        if not isinstance(papers, yaml.SequenceNode):
+            raise self.fail(papers or node, f"category '{name}' needs a 'papers' list")
+        entries = tuple(self.entry(paper, name) for paper in papers.value)
+        return Category(name=name, slug=slug, group=fields.text("group"), entries=entries)
+
+    def entry(self, node: yaml.Node, category: str) -> Entry:
+        fields = self.mapping(node, _ENTRY_FIELDS, "paper")
+        entry_id = fields.text("id", required=True)
+        fields.entry = entry_id
+        fields.what = f"paper '{entry_id}'"
+        if not SLUG.match(entry_id):
+            raise self.fail(fields.get("id"), f"id '{entry_id}' is not a lower-case slug", entry_id)
+        if entry_id in self.seen_ids:
+            message = f"duplicate id (first used on line {self.seen_ids[entry_id]})"
+            raise self.fail(fields.get("id"), message, entry_id)
+        self.seen_ids[entry_id] = node.start_mark.line + 1
+        title = fields.text("title", required=True)
+        pins = tuple(self.pin(fields, key) for key in _PIN_FIELDS if key in fields)
+        note = fields.text("note")
+        if pins and not note:
+            raise self.fail(node, "a pin needs a 'note' saying why", entry_id)
+        entry_type = fields.text("type")
+        if entry_type is not None and entry_type not in ENTRY_TYPES:
+            message = f"unknown type '{entry_type}' (known: {', '.join(ENTRY_TYPES)})"
+            raise self.fail(fields.get("type"), message, entry_id)
+        return Entry(
+            id=entry_id,
+            title=title,
+            category=category,
+            link=fields.text("link"),
+            label=fields.text("label"),
+            pins=pins,
+            type=entry_type,
+            aliases=self.aliases(fields),
+            note=note,
+            line=node.start_mark.line + 1,
+        )
+
+    def pin(self, fields: _Fields, key: str) -> Identifier:
+        value = fields.text(key, required=True)
+        node, entry_id = fields.get(key), fields.entry
+        if key == "doi":
+            normalized, expected = normalize_doi(value), "a DOI (expected 10.NNNN/...)"
+        elif key == "arxiv":
+            parsed = normalize_arxiv(value)
+            normalized, expected = parsed and parsed[0], "an arXiv id (expected e.g. 2309.06180)"
+        elif key == "dblp":
+            normalized = value if is_dblp_key(value) else None
+            expected = "a DBLP record key (expected e.g. conf/osdi/YuJKKC22)"
+        else:
+            normalized = value if value.startswith(("https://", "http://")) else None
+            expected = "an http(s) URL"
+        if normalized is None:
+            raise self.fail(node, f"'{value}' is not {expected}", entry_id)
+        return Identifier(key, normalized)
+
+    def aliases(self, fields: _Fields) -> tuple[str, ...]:
+        node, entry_id = fields.get("aliases"), fields.entry
+        if node is None:
+            return ()
+        if not isinstance(node, yaml.SequenceNode) or not all(
+            isinstance(item, yaml.ScalarNode) and item.value.strip() for item in node.value
+        ):
+            raise self.fail(node, "'aliases' must be a list of titles", entry_id)
+        return tuple(item.value.strip() for item in node.value)
+
+
+def slugify(text: str) -> str:
+    """A stable lower-case ASCII slug; used for ids and category file names."""
+    words = re.findall(r"[a-z0-9]+", ascii_fold(text).lower())
+    return "-".join(words)

@@ -1,0 +1,122 @@
+"""The `bib` command: registers click commands; the work is done in plain functions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bib import __version__
+from bib.build import DEFAULT_BASENAME, build
+from bib.errors import BibError
+from bib.markdown_import import import_markdown
+from exporters import REGISTRY
+
+
+class _Group(click.Group):
+    """Turns the project's own errors into one line on stderr and their exit status."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BibError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+def _say(ctx: click.Context, message: str, level: int = 1) -> None:
+    """level 0: warnings (hidden by --quiet); 1: summaries; 2: details (--verbose only)."""
+    verbosity = ctx.find_root().obj["verbosity"]
+    if level == 0 and verbosity >= 0:
+        click.echo(f"warning: {message}", err=True)
+    elif verbosity >= level:
+        click.echo(message, err=level > 1)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="bib")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list every file written.")
+@click.pass_context
+def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+    """Keep the Awesome LLM Serving Papers list as a resolved, reproducible bibliography."""
+    ctx.obj = {"verbosity": -1 if quiet else (2 if verbose else 1)}
+
+
+@main.command("import-markdown")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the catalog here instead of standard output.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing catalog (losing its pins).")
+@click.pass_context
+def import_markdown_cmd(ctx: click.Context, path: Path, output: Path | None, force: bool) -> None:
+    """Turn an awesome-list Markdown file into a catalog (sources.yaml) skeleton."""
+    text = import_markdown(path)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    if output.exists() and not force:
+        raise click.UsageError(f"{output} exists; pass --force to overwrite its curation")
+    output.write_text(text, encoding="utf-8")
+    _say(ctx, f"wrote {text.count('  - id: ')} entries to {output}")
+
+
+@main.command("build")
+@click.option(
+    "--catalog",
+    default="sources.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The catalog to read.",
+)
+@click.option(
+    "--lock",
+    "lock_path",
+    default="sources.lock.json",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The lock of resolved records.",
+)
+@click.option(
+    "--output-dir",
+    default="output",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where files are written.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(sorted(REGISTRY)),
+    help="Only these formats (repeatable); default: all.",
+)
+@click.option(
+    "--basename",
+    default=DEFAULT_BASENAME,
+    show_default=True,
+    help="File name stem of the whole-catalog outputs.",
+)
+@click.pass_context
+def build_cmd(
+    ctx, catalog: Path, lock_path: Path, output_dir: Path, formats, basename: str
+) -> None:
+    """Write output/ from the catalog and the lock, with no network access."""
+    report = build(catalog, lock_path, output_dir, list(formats) or None, basename)
+    for warning in report.warnings:
+        _say(ctx, warning, level=0)
+    for path in report.written:
+        _say(ctx, f"wrote {path}", level=2)
+    for path in report.removed:
+        _say(ctx, f"removed {path}", level=2)
+    _say(
+        ctx,
+        f"{report.entries} entries, {len(report.unresolved)} unresolved, "
+        f"{len(report.warnings)} warnings; {len(report.written)} files written, "
+        f"{len(report.unchanged)} unchanged",
+    )

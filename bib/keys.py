@@ -1,0 +1,71 @@
+"""Citation keys in the form most paper READMEs publish: `kwon2023efficient`.
+
+A key is part of every LaTeX document that cites it, so once the lock holds a
+key it is reused verbatim; only entries new to the lock get generated keys.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from string import ascii_lowercase
+
+from bib.record import Record
+from bib.text import ascii_fold
+
+# Words a reader would not use to recall a title (Better BibTeX's skip list, trimmed).
+_STOP_TEXT = """
+a about above across after against along among an and around as at before behind below
+beneath beside between beyond but by down during except for from in inside into like near
+nor of off on onto or out over past since so than the through to toward towards under
+until up upon via with within without yet is are be
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+
+
+def _alnum(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+
+
+def base_key(record: Record) -> str:
+    """family name + year + first significant title word; parts that are unknown are skipped."""
+    author = ""
+    if record.authors:
+        first = record.authors[0]
+        author = _alnum(first.family or first.literal or first.given or "")
+    year = str(record.year) if record.year else ""
+    word = ""
+    for token in re.split(r"[\s\-:/]+", record.title):
+        candidate = _alnum(token)
+        if candidate and candidate not in STOP_WORDS:
+            word = candidate
+            break
+    return f"{author}{year}{word}" or _alnum(record.id) or "anonymous"
+
+
+def _suffixes() -> Iterable[str]:
+    yield from ascii_lowercase
+    for first in ascii_lowercase:
+        for second in ascii_lowercase:
+            yield first + second
+
+
+def assign_keys(records: Iterable[Record], frozen: dict[str, str]) -> dict[str, str]:
+    """id -> key for every record; `frozen` (id -> key from the lock) always wins.
+
+    Records are taken in catalog order, so the first of two colliding papers
+    keeps the bare key and later ones get `a`, `b`, ... as Better BibTeX does.
+    """
+    keys: dict[str, str] = {}
+    taken = set(frozen.values())
+    for record in records:
+        if record.id in frozen:
+            keys[record.id] = frozen[record.id]
+            continue
+        base = base_key(record)
+        key = base
+        if key in taken:
+            key = next(base + s for s in _suffixes() if base + s not in taken)
+        taken.add(key)
+        keys[record.id] = key
+    return keys

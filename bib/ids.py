@@ -48,11 +48,15 @@ def normalize_arxiv(text: str) -> tuple[str, str | None] | None:
     candidate = text.strip()
     if candidate.lower().startswith("arxiv:"):
         candidate = candidate[6:]
-    for pattern in (_ARXIV_NEW, _ARXIV_OLD):
-        match = pattern.match(candidate)
-        if match:
-            return match.group(1), match.group(2)
-    return None
+    match = _ARXIV_NEW.match(candidate)
+    if match:
+        # Four-digit sequence numbers ended with 1412; from 1501 they have five.
+        yymm, number = match.group(1).split(".")
+        if int(yymm[2:]) not in range(1, 13) or (len(number) == 5) != (yymm >= "1501"):
+            return None
+        return match.group(1), match.group(2)
+    match = _ARXIV_OLD.match(candidate)
+    return (match.group(1), match.group(2)) if match else None
 
 
 def is_dblp_key(text: str) -> bool:

@@ -7,7 +7,8 @@ key it is reused verbatim; only entries new to the lock get generated keys.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import count, product
 from string import ascii_lowercase
 
 from bib.record import Record
@@ -43,11 +44,11 @@ def base_key(record: Record) -> str:
     return f"{author}{year}{word}" or _alnum(record.id) or "anonymous"
 
 
-def _suffixes() -> Iterable[str]:
-    yield from ascii_lowercase
-    for first in ascii_lowercase:
-        for second in ascii_lowercase:
-            yield first + second
+def _suffixes() -> Iterator[str]:
+    """a ... z, aa ... zz, aaa ...: never runs out."""
+    for length in count(1):
+        for letters in product(ascii_lowercase, repeat=length):
+            yield "".join(letters)
 
 
 def assign_keys(records: Iterable[Record], frozen: dict[str, str]) -> dict[str, str]:
@@ -58,6 +59,7 @@ def assign_keys(records: Iterable[Record], frozen: dict[str, str]) -> dict[str, 
     """
     keys: dict[str, str] = {}
     taken = set(frozen.values())
+    suffixes: dict[str, Iterator[str]] = {}
     for record in records:
         if record.id in frozen:
             keys[record.id] = frozen[record.id]
@@ -65,7 +67,9 @@ def assign_keys(records: Iterable[Record], frozen: dict[str, str]) -> dict[str, 
         base = base_key(record)
         key = base
         if key in taken:
-            key = next(base + s for s in _suffixes() if base + s not in taken)
+            # One suffix iterator per base keeps many collisions linear, not quadratic.
+            remaining = suffixes.setdefault(base, _suffixes())
+            key = next(base + s for s in remaining if base + s not in taken)
         taken.add(key)
         keys[record.id] = key
     return keys

@@ -8,6 +8,7 @@ the form BibTeX treats as one "special character" and biber decodes back.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
@@ -47,55 +48,60 @@ _ENCODER = UnicodeToLatexEncoder(
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def escape(text: str) -> str:
-    """Escape TeX specials and encode non-ASCII characters."""
+    """Escape TeX specials and encode non-ASCII characters.
+
+    Cached: names, venues and publishers repeat across a bibliography.
+    """
     if not _NEEDS_WORK.search(text):
         return text
     text = text.translate(_SPECIALS)
     if text.isascii():
         return text
     text = text.translate(_TYPOGRAPHY)
-    return _NON_ASCII.sub(lambda m: _ENCODER.unicode_to_latex(m.group()), text)
+    return _NON_ASCII.sub(lambda match: _encode_run(match.group()), text)
 
 
-_WORD = re.compile(r"[^\W_]+(?:[-/][^\W_]+)*")
+@lru_cache(maxsize=4096)
+def _encode_run(run: str) -> str:
+    """pylatexenc is slow per call and names repeat, so runs are cached."""
+    return _ENCODER.unicode_to_latex(run)
 
 
-def _needs_protection(part: str) -> bool:
+# Words and the gaps between them; hyphens and slashes are gaps, so "IO-Awareness" is two words.
+_TOKENS = re.compile(r"([^\W_]+)")
+
+
+def _needs_protection(word: str) -> bool:
     """Acronyms and CamelCase names (LLM, vLLM, PagedAttention, W4A8KV4).
 
     A capital after the first letter is what a sentence-casing style would
     wrongly lower-case; a plain capitalized word ("Serving") is left alone.
     """
-    return any(ch.isupper() for ch in part[1:])
+    rest = word[1:]
+    return rest != rest.lower()
 
 
 def protect_title(title: str) -> str:
     """Escape a title and brace-protect the words whose case must survive.
 
-    Each hyphenated part is judged on its own ("{IO}-Awareness"); a one-letter
-    capital part next to a protected part joins it ("{S}-{LoRA}").
+    Each part of a hyphenated word is judged on its own ("{IO}-Awareness"); a
+    one-letter capital joined by a hyphen to a protected part is protected too
+    ("{S}-{LoRA}"), or a sentence-casing style would print "s-LoRA".
     """
-    out: list[str] = []
-    position = 0
-    for match in _WORD.finditer(title):
-        out.append(escape(title[position : match.start()]))
-        word = match.group()
-        pieces = re.split(r"([-/])", word)
-        parts = pieces[::2]
-        protect = [_needs_protection(p) for p in parts]
-        if any(protect):
-            protect = [
-                flag or (len(p) == 1 and p.isupper())
-                for p, flag in zip(parts, protect, strict=True)
-            ]
-        for index, piece in enumerate(pieces):
-            if index % 2:
-                out.append(piece)
-            elif protect[index // 2]:
-                out.append("{" + escape(piece) + "}")
-            else:
-                out.append(escape(piece))
-        position = match.end()
-    out.append(escape(title[position:]))
+    tokens = _TOKENS.split(title)  # gap, word, gap, word, ..., gap
+    protect = [i % 2 == 1 and _needs_protection(t) for i, t in enumerate(tokens)]
+    for i in range(1, len(tokens), 2):
+        word = tokens[i]
+        if not protect[i] and len(word) == 1 and word.isupper():
+            joined_left = i >= 2 and tokens[i - 1] in ("-", "/") and protect[i - 2]
+            joined_right = i + 2 < len(tokens) and tokens[i + 1] in ("-", "/") and protect[i + 2]
+            protect[i] = joined_left or joined_right
+    out = []
+    for i, token in enumerate(tokens):
+        if not token:
+            continue
+        text = token if token.isascii() and (i % 2 or token == " ") else escape(token)
+        out.append("{" + text + "}" if protect[i] else text)
     return "".join(out)

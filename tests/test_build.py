@@ -1,0 +1,138 @@
+"""`bib build` end to end: the committed project, determinism, atomicity, pruning."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import bibtexparser
+import pytest
+from click.testing import CliRunner
+
+from bib import lock
+from bib.build import build
+from bib.cli import main
+from bib.errors import CatalogError
+from bib.lock import LockedEntry
+from bib.record import Person, Record
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "sources.yaml", tmp_path / "sources.yaml")
+    if (ROOT / "sources.lock.json").exists():
+        shutil.copy(ROOT / "sources.lock.json", tmp_path / "sources.lock.json")
+    return tmp_path
+
+
+def run_build(project: Path, out: str = "output"):
+    return build(project / "sources.yaml", project / "sources.lock.json", project / out)
+
+
+def digest(directory: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_one_entry_per_paper_unique_keys_no_failed_blocks(project):
+    run_build(project)
+    library = bibtexparser.parse_file(str(project / "output" / "llm-serving.bib"))
+    assert library.failed_blocks == []
+    keys = [e.key for e in library.entries]
+    assert len(keys) == 47
+    assert len(set(keys)) == 47
+    per_category = sorted((project / "output" / "by-category").glob("*.bib"))
+    assert len(per_category) == 10
+    split_keys = [
+        e.key for path in per_category for e in bibtexparser.parse_file(str(path)).entries
+    ]
+    assert sorted(split_keys) == sorted(keys)
+
+
+def test_committed_output_is_what_build_writes(project):
+    """The committed output/ is up to date with the committed catalog and lock."""
+    run_build(project)
+    assert digest(project / "output") == digest(ROOT / "output")
+
+
+def test_same_input_same_bytes_and_second_run_writes_nothing(project):
+    first = run_build(project, "a")
+    run_build(project, "b")
+    assert digest(project / "a") == digest(project / "b")
+    assert first.written
+    again = run_build(project, "a")
+    assert again.written == [] and len(again.unchanged) == len(first.written)
+
+
+def test_bad_catalog_leaves_output_exactly_as_it_was(project):
+    run_build(project)
+    before = digest(project / "output")
+    text = (project / "sources.yaml").read_text()
+    (project / "sources.yaml").write_text(text.replace("id: spotserve", "id: orca"))
+    with pytest.raises(CatalogError, match="duplicate id"):
+        run_build(project)
+    assert digest(project / "output") == before
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--catalog",
+            str(project / "sources.yaml"),
+            "--output-dir",
+            str(project / "output"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "sources.yaml:" in result.output
+    assert digest(project / "output") == before
+
+
+def test_locked_record_replaces_fallback_and_keeps_its_key(project):
+    record = Record(
+        id="orca", key="yu2022orca", type="paper-conference",
+        title="Orca: A Distributed Serving System for Transformer-Based Generative Models",
+        authors=(Person("Yu", "Gyeong-In"),), issued=(2022,),
+        container_title="16th USENIX Symposium on Operating Systems Design and Implementation (OSDI 22)",
+    )  # fmt: skip
+    locked = lock.read(project / "sources.lock.json")
+    locked.pop("orca", None)
+    lock.write(project / "sources.lock.json", {**locked, "orca": LockedEntry(record)})
+    report = run_build(project)
+    assert "orca" not in report.unresolved
+    text = (project / "output" / "llm-serving.bib").read_text()
+    assert "@inproceedings{yu2022orca," in text
+    assert "(OSDI 22)" in text
+
+
+def test_removed_category_file_is_pruned(project):
+    run_build(project)
+    stale = project / "output" / "by-category" / "gone.bib"
+    stale.write_text("@misc{x, title={y}}\n")
+    report = run_build(project)
+    assert not stale.exists()
+    assert report.removed == [stale]
+
+
+def test_cli_summary_quiet_and_verbose(project):
+    args = [
+        "build",
+        "--catalog",
+        str(project / "sources.yaml"),
+        "--lock",
+        str(project / "sources.lock.json"),
+        "--output-dir",
+        str(project / "output"),
+    ]
+    runner = CliRunner()
+    normal = runner.invoke(main, args)
+    assert normal.exit_code == 0
+    assert "47 entries" in normal.output
+    quiet = runner.invoke(main, ["--quiet", *args])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    verbose = runner.invoke(main, ["--verbose", *args])
+    assert "unchanged" in verbose.output

@@ -1,0 +1,65 @@
+"""The lock file: round trip, stable text, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bib import lock
+from bib.errors import LockError
+from bib.lock import LockedEntry
+from bib.record import Person, Record
+
+RECORD = Record(
+    id="orca",
+    key="yu2022orca",
+    type="paper-conference",
+    title="Orca: A Distributed Serving System for Transformer-Based Generative Models",
+    authors=(Person("Yu", "Gyeong-In"), Person("Jeong", "Joo Seong")),
+    issued=(2022, 7),
+    container_title="16th USENIX Symposium on Operating Systems Design and Implementation (OSDI 22)",
+    pages="521--538",
+    source="dblp",
+    retrieved="2026-11-24",
+)
+
+
+def test_round_trip(tmp_path):
+    path = tmp_path / "sources.lock.json"
+    entries = {"orca": LockedEntry(RECORD, ("url:https://www.usenix.org/x",))}
+    lock.write(path, entries)
+    assert lock.read(path) == entries
+
+
+def test_text_is_sorted_one_field_per_line_and_order_independent():
+    other = RECORD.with_(id="b", key="b2022")
+    one = lock.dumps({"orca": LockedEntry(RECORD), "b": LockedEntry(other)})
+    two = lock.dumps({"b": LockedEntry(other), "orca": LockedEntry(RECORD)})
+    assert one == two
+    assert one.endswith("}\n")
+    assert '      "pages": "521--538",\n' in one
+    data = json.loads(one)
+    assert list(data["entries"]) == ["b", "orca"]
+    assert "categories" not in data["entries"]["orca"]["record"]
+
+
+def test_missing_lock_is_empty(tmp_path):
+    assert lock.read(tmp_path / "absent.json") == {}
+
+
+def test_malformed_json_names_line(tmp_path):
+    path = tmp_path / "l.json"
+    path.write_text('{\n  "lock_version": 1,\n  "entries": {,}\n}\n')
+    with pytest.raises(LockError) as info:
+        lock.read(path)
+    assert info.value.line == 3
+    assert str(info.value).startswith(f"{path}:3: malformed JSON")
+
+
+def test_bad_record_names_entry():
+    text = json.dumps(
+        {"lock_version": 1, "entries": {"x": {"key": "k", "record": {"type": "book"}}}}
+    )
+    with pytest.raises(LockError, match="entry 'x': bad locked entry: record type"):
+        lock.loads(text, "l.json")

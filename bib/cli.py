@@ -11,6 +11,8 @@ from bib import __version__
 from bib.build import DEFAULT_BASENAME, build
 from bib.errors import BibError
 from bib.markdown_import import import_markdown
+from bib.resolve import STATUSES
+from bib.resolve import run as run_resolve
 from exporters import REGISTRY
 
 
@@ -120,3 +122,56 @@ def build_cmd(
         f"{len(report.warnings)} warnings; {len(report.written)} files written, "
         f"{len(report.unchanged)} unchanged",
     )
+
+
+@main.command("resolve")
+@click.option(
+    "--catalog",
+    default="sources.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The catalog to read.",
+)
+@click.option(
+    "--lock",
+    "lock_path",
+    default="sources.lock.json",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The lock to update.",
+)
+@click.option(
+    "--refresh", is_flag=True, help="Fetch every entry again, not only new or changed ones."
+)
+@click.option("--offline", is_flag=True, help="Send no request; report what the lock lacks.")
+@click.pass_context
+def resolve_cmd(ctx, catalog: Path, lock_path: Path, refresh: bool, offline: bool) -> None:
+    """Resolve new, changed or failed entries (arXiv, Crossref, DBLP) into the lock.
+
+    Base URLs and contact come from BIB_ARXIV_URL, BIB_CROSSREF_URL, BIB_DBLP_URL
+    and BIB_MAILTO. Exit status 1 if any entry is unresolved, mismatched or failed.
+    """
+    on_terminal = ctx.find_root().obj["verbosity"] >= 0 and sys.stderr.isatty()
+    seen: list[str] = []
+
+    def progress(entry_id: str) -> None:
+        seen.append(entry_id)
+        click.echo(f"\rresolving {len(seen)}: {entry_id:<40}", nl=False, err=True)
+
+    report = run_resolve(
+        str(catalog),
+        str(lock_path),
+        refresh=refresh,
+        offline=offline,
+        progress=progress if on_terminal else None,
+    )
+    if seen:
+        click.echo(err=True)
+    for entry_id, outcome in report.outcomes.items():
+        if outcome.status in ("mismatched", "unresolved", "failed", "renamed"):
+            _say(ctx, f"{entry_id}: {outcome.status}: {outcome.message}", level=0)
+    counts = report.counts()
+    summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
+    _say(ctx, f"{summary}; {report.requests} requests")
+    if not report.ok:
+        sys.exit(1)

@@ -1,0 +1,234 @@
+"""The one HTTP layer every upstream goes through.
+
+Politeness lives here and nowhere else, as in arxiv.py's shared client: one
+connection at a time, a minimum spacing per host (arXiv asks for 3 s),
+timeouts, and retries with backoff that honour `Retry-After` and `Backoff`.
+Base URLs come from the environment so tests and mirrors can point anywhere.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx2
+
+from bib import __version__
+from bib.errors import BibError
+
+RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class UpstreamError(BibError):
+    """An upstream could not answer (after retries) or answered nonsense."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Base URLs and contact, from `BIB_*` environment variables (see README)."""
+
+    arxiv: str = "https://export.arxiv.org/api/query"
+    crossref: str = "https://api.crossref.org"
+    dblp: str = "https://dblp.org/search/publ/api"
+    mailto: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Endpoints:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            arxiv=env.get("BIB_ARXIV_URL", defaults.arxiv),
+            crossref=env.get("BIB_CROSSREF_URL", defaults.crossref).rstrip("/"),
+            dblp=env.get("BIB_DBLP_URL", defaults.dblp),
+            mailto=env.get("BIB_MAILTO") or env.get("CROSSREF_MAILTO") or None,
+        )
+
+
+@dataclass
+class HostPolicy:
+    """How politely to treat one host; `interval` may grow from its rate-limit headers."""
+
+    interval: float = 0.0
+    retries: int = 4
+    timeout: float = 30.0
+    max_wait: float = 120.0
+
+
+@dataclass
+class HttpStats:
+    requests: int = 0
+    retries: int = 0
+    waited: float = 0.0
+    by_host: dict[str, int] = field(default_factory=dict)
+
+
+def retry_after(response: httpx2.Response, now: float | None = None) -> float | None:
+    """Seconds the server asked us to wait, from `Retry-After` or `Backoff` (delta or date)."""
+    for name in ("retry-after", "backoff"):
+        value = response.headers.get(name)
+        if not value:
+            continue
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError):
+            continue
+        return max(0.0, when - (time.time() if now is None else now))
+    return None
+
+
+class HttpClient:
+    """A synchronous client shared by a whole run, so spacing holds across all calls."""
+
+    def __init__(
+        self,
+        policies: dict[str, HostPolicy] | None = None,
+        *,
+        mailto: str | None = None,
+        transport: httpx2.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        contact = f"; mailto:{mailto}" if mailto else ""
+        self.user_agent = (
+            f"llm-serving-bib/{__version__} (+https://github.com/llm-serving-bib{contact})"
+        )
+        self.policies = policies or {}
+        self.stats = HttpStats()
+        self._sleep, self._clock = sleep, clock
+        self._next_ok: dict[str, float] = {}
+        self._client = httpx2.Client(
+            headers={"User-Agent": self.user_agent},
+            follow_redirects=True,
+            transport=transport,
+            limits=httpx2.Limits(max_connections=1),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def policy(self, host: str) -> HostPolicy:
+        """The policy for `host:port`, else for the bare host name, else a new default one."""
+        if host not in self.policies and host.rsplit(":", 1)[0] in self.policies:
+            return self.policies[host.rsplit(":", 1)[0]]
+        return self.policies.setdefault(host, HostPolicy())
+
+    def _wait_turn(self, host: str) -> None:
+        delay = self._next_ok.get(host, 0.0) - self._clock()
+        if delay > 0:
+            self.stats.waited += delay
+            self._sleep(delay)
+
+    def _hold(self, host: str, seconds: float) -> None:
+        self._next_ok[host] = max(self._next_ok.get(host, 0.0), self._clock() + seconds)
+
+    def _learn_rate_limit(self, host: str, response: httpx2.Response) -> None:
+        """Crossref says its budget in `x-rate-limit-limit` per `x-rate-limit-interval`."""
+        limit = response.headers.get("x-rate-limit-limit")
+        interval = response.headers.get("x-rate-limit-interval", "")
+        if limit and limit.isdigit() and int(limit) > 0 and interval.rstrip("s").isdigit():
+            policy = self.policy(host)
+            policy.interval = max(policy.interval, int(interval.rstrip("s")) / int(limit))
+
+    def get(
+        self, url: str, params: dict | None = None, headers: dict | None = None
+    ) -> httpx2.Response:
+        """GET with spacing and retries; returns the final response, even a 4xx one.
+
+        A 4xx other than 408/429 is an answer (the caller decides what a 404 means);
+        5xx, 429, timeouts and broken connections are retried, then raised.
+        """
+        host = urlsplit(url).netloc
+        policy = self.policy(host)
+        last = "no attempt"
+        for attempt in range(policy.retries + 1):
+            self._wait_turn(host)
+            self.stats.requests += 1
+            self.stats.by_host[host] = self.stats.by_host.get(host, 0) + 1
+            if attempt:
+                self.stats.retries += 1
+            try:
+                response = self._client.get(
+                    url, params=params, headers=headers, timeout=policy.timeout
+                )
+            except httpx2.TransportError as exc:
+                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                wait = 2.0**attempt
+            else:
+                self._hold(host, policy.interval)
+                self._learn_rate_limit(host, response)
+                asked = retry_after(response)
+                if response.status_code not in RETRYABLE:
+                    if asked:  # `Backoff` on a success: honour it before the next request
+                        self._hold(host, min(asked, policy.max_wait))
+                    return response
+                last = f"HTTP {response.status_code}"
+                wait = asked if asked is not None else 2.0**attempt
+                if wait > policy.max_wait:
+                    raise UpstreamError(f"{host}: {last}, asked to wait {wait:.0f} s; giving up")
+            if attempt < policy.retries:
+                self._hold(host, wait)
+        raise UpstreamError(f"{host}: {last} after {policy.retries + 1} attempts")
+
+
+class _RoutedHttpx:
+    """Stands in for the `httpx2` module inside habanero, sending its GETs through us."""
+
+    def __init__(self, client: HttpClient) -> None:
+        self._client = client
+
+    def get(self, url: str, params=None, headers=None, timeout=None, **_: object):
+        response = self._client.get(url, params=params, headers=headers)
+        return response
+
+    def __getattr__(self, name: str):
+        return getattr(httpx2, name)
+
+
+@contextmanager
+def routed_habanero(client: HttpClient) -> Iterator[None]:
+    """Route habanero's requests through `client` for the duration of the block.
+
+    habanero calls `httpx2.get` at module level and takes no client, so this is
+    the only way its requests get our spacing, retries and rate-limit reading.
+    """
+    import habanero.request
+    import habanero.request_class
+
+    modules = (habanero.request, habanero.request_class)
+    saved = [module.httpx2 for module in modules]
+    for module in modules:
+        module.httpx2 = _RoutedHttpx(client)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for module, original in zip(modules, saved, strict=True):
+            module.httpx2 = original
+
+
+def polite_client(endpoints: Endpoints, **kwargs) -> HttpClient:
+    """The client a real run uses: arXiv's 3-second rule, one DBLP request a second.
+
+    Crossref's pace is learned from its `x-rate-limit-*` headers as they arrive.
+    """
+    policies = {
+        urlsplit(endpoints.arxiv).netloc: HostPolicy(interval=3.0),
+        urlsplit(endpoints.dblp).netloc: HostPolicy(interval=1.0),
+        urlsplit(endpoints.crossref).netloc: HostPolicy(),
+    }
+    return HttpClient(policies, mailto=endpoints.mailto, **kwargs)

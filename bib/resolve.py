@@ -1,0 +1,250 @@
+"""`bib resolve`: catalog entries to records, from the best source there is.
+
+Order of work: the lock first (entries whose identifiers did not change are
+not fetched again), then batched fetches by identifier kind (all arXiv ids in
+few requests, all DOIs in few requests), then per-entry searches where a paper
+has no usable identifier or a preprint may have a published version. Every
+candidate passes `bib.match` before it is accepted; an upstream failure keeps
+the previously locked record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bib import catalog as catalog_mod
+from bib import lock as lock_mod
+from bib.build import fallback_record
+from bib.catalog import Catalog, Entry
+from bib.http import Endpoints, HttpClient, UpstreamError, polite_client
+from bib.ids import Identifier, from_link
+from bib.keys import assign_keys
+from bib.lock import LockedEntry
+from bib.match import accepts, title_matches
+from bib.record import Record
+from bib.sources import arxiv, crossref, dblp
+
+STATUSES = ("kept", "resolved", "upgraded", "renamed", "mismatched", "unresolved", "failed")
+
+
+@dataclass
+class Outcome:
+    status: str
+    message: str = ""
+
+
+@dataclass
+class ResolveReport:
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    requests: int = 0
+
+    def counts(self) -> Counter[str]:
+        return Counter(o.status for o in self.outcomes.values())
+
+    @property
+    def ok(self) -> bool:
+        return not any(
+            o.status in ("unresolved", "failed", "mismatched") for o in self.outcomes.values()
+        )
+
+
+def identifiers(entry: Entry) -> tuple[Identifier, ...]:
+    """Pins win over the link; a link that identifies nothing gives no identifier."""
+    if entry.pins:
+        return entry.pins
+    found = from_link(entry.link) if entry.link else None
+    return (found,) if found else ()
+
+
+def _merge_published(published: Record, preprint: Record | None) -> Record:
+    """The published record, keeping the preprint's arXiv id and class."""
+    if preprint is None:
+        return published
+    return published.with_(
+        arxiv_id=published.arxiv_id or preprint.arxiv_id,
+        arxiv_class=published.arxiv_class or preprint.arxiv_class,
+        authors=published.authors or preprint.authors,
+    )
+
+
+class _Resolver:
+    def __init__(self, client: HttpClient, endpoints: Endpoints) -> None:
+        self.client = client
+        self.endpoints = endpoints
+        self.arxiv: dict[str, arxiv.ArxivPaper] = {}
+        self.crossref: dict[str, Record] = {}
+        self.failures: dict[str, str] = {}  # kind -> message of a failed batch
+
+    def prefetch(self, todo: list[Entry]) -> None:
+        ids = [i for e in todo for i in identifiers(e)]
+        arxiv_ids = [i.value for i in ids if i.kind == "arxiv"]
+        if arxiv_ids:
+            try:
+                self.arxiv = arxiv.fetch_many(self.client, self.endpoints.arxiv, arxiv_ids)
+            except UpstreamError as exc:
+                self.failures["arxiv"] = str(exc)
+        dois = [i.value for i in ids if i.kind == "doi"]
+        dois += [p.published_doi for p in self.arxiv.values() if p.published_doi]
+        if dois:
+            try:
+                self.crossref = crossref.fetch_dois(self.client, self.endpoints, dois)
+            except UpstreamError as exc:
+                self.failures["doi"] = str(exc)
+
+    def search_published(self, titles: list[str], like: Record | None) -> Record | None:
+        """A peer-reviewed version from DBLP whose title and authors fit."""
+        authors = like.authors if like else ()
+        for hit in dblp.search(self.client, self.endpoints.dblp, titles[0]):
+            if hit.type != "preprint" and accepts(hit, titles, authors):
+                return hit
+        return None
+
+    def resolve(self, entry: Entry) -> tuple[Record | None, Outcome]:
+        if entry.type == "software":
+            return fallback_record(entry), Outcome(
+                "resolved", "software: kept as the list gives it"
+            )
+        ids = identifiers(entry)
+        titles = [entry.title, *entry.aliases]
+        by_kind = {i.kind: i.value for i in ids}
+        for kind in by_kind:
+            if kind in self.failures:
+                return None, Outcome("failed", self.failures[kind])
+        preprint = None
+        if "arxiv" in by_kind:
+            paper = self.arxiv.get(by_kind["arxiv"])
+            if paper is None:
+                return None, Outcome("failed", f"arXiv returned nothing for {by_kind['arxiv']}")
+            if not title_matches(paper.record.title, titles):
+                return None, Outcome(
+                    "mismatched",
+                    f"arXiv {by_kind['arxiv']} is {paper.record.title!r}, not the list's title",
+                )
+            preprint = paper.record
+            titles.append(preprint.title)
+            if paper.published_doi and "doi" not in by_kind:
+                by_kind["doi"] = paper.published_doi
+        if "doi" in by_kind:
+            published = self.crossref.get(by_kind["doi"])
+            if published is None:
+                return None, Outcome("unresolved", f"Crossref does not know DOI {by_kind['doi']}")
+            if not accepts(published, titles, preprint.authors if preprint else ()):
+                return None, Outcome(
+                    "mismatched",
+                    f"DOI {by_kind['doi']} is {published.title!r}, not the list's title",
+                )
+            return self._done(_merge_published(published, preprint), entry, preprint)
+        try:
+            published = self.search_published(titles, preprint)
+            if published is None and preprint is None:
+                hits = crossref.search_title(self.client, self.endpoints, entry.title)
+                published = next((h for h in hits if accepts(h, titles)), None)
+        except UpstreamError as exc:
+            if preprint is None:
+                return None, Outcome("failed", str(exc))
+            return self._done(preprint, entry, None, f"published version not checked: {exc}")
+        if published is not None:
+            return self._done(_merge_published(published, preprint), entry, preprint)
+        if preprint is not None:
+            return self._done(preprint, entry, None)
+        return None, Outcome("unresolved", "no identifier and no source has a matching title")
+
+    def _done(
+        self, record: Record, entry: Entry, preprint: Record | None, note: str = ""
+    ) -> tuple[Record, Outcome]:
+        status = "upgraded" if preprint is not None and record.type != "preprint" else "resolved"
+        if not title_matches(record.title, [entry.title]):
+            status = "renamed" if status == "resolved" else status
+            note = note or f"published as {record.title!r}"
+        return record, Outcome(status, note)
+
+
+def resolve(
+    catalog: Catalog,
+    locked: dict[str, LockedEntry],
+    client: HttpClient,
+    endpoints: Endpoints,
+    *,
+    refresh: bool = False,
+    offline: bool = False,
+    today: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict[str, LockedEntry], ResolveReport]:
+    """The new lock and a report; entries that fail keep their previous locked record."""
+    retrieved = (today or dt.date.today()).isoformat()
+    report = ResolveReport()
+    todo = [
+        e
+        for e in catalog.entries
+        if not offline
+        and (refresh or e.id not in locked or locked[e.id].identifiers != _ident_text(e))
+    ]
+    resolver = _Resolver(client, endpoints)
+    if todo:
+        resolver.prefetch(todo)
+    fresh: dict[str, Record] = {}
+    for entry in catalog.entries:
+        if entry not in todo:
+            status = "kept" if entry.id in locked else "unresolved"
+            report.outcomes[entry.id] = Outcome(status, "" if status == "kept" else "offline")
+            continue
+        if progress:
+            progress(entry.id)
+        record, outcome = resolver.resolve(entry)
+        if record is None and entry.id in locked:
+            outcome.message += " (kept the previously locked record)"
+        report.outcomes[entry.id] = outcome
+        if record is not None:
+            fresh[entry.id] = record.with_(id=entry.id, retrieved=retrieved)
+    records = [
+        fresh.get(e.id) or (locked[e.id].record if e.id in locked else None)
+        for e in catalog.entries
+    ]
+    present = [r for r in records if r is not None]
+    keys = assign_keys(present, {i: item.key for i, item in locked.items()})
+    new_lock = dict(locked)
+    for record in present:
+        entry_id = record.id
+        idents = _ident_text(next(e for e in catalog.entries if e.id == entry_id))
+        if entry_id in fresh:
+            new_lock[entry_id] = LockedEntry(record.with_(key=keys[entry_id]), idents)
+    report.requests = client.stats.requests
+    return new_lock, report
+
+
+def _ident_text(entry: Entry) -> tuple[str, ...]:
+    return tuple(str(i) for i in identifiers(entry))
+
+
+def run(
+    catalog_path: str,
+    lock_path: str,
+    *,
+    refresh: bool = False,
+    offline: bool = False,
+    endpoints: Endpoints | None = None,
+    client: HttpClient | None = None,
+    today: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ResolveReport:
+    """Load, resolve and write the lock atomically; the facade the CLI and tests call."""
+    catalog = catalog_mod.load(catalog_path)
+    locked = lock_mod.read(lock_path)
+    endpoints = endpoints or Endpoints.from_env()
+    own = client is None
+    client = client or polite_client(endpoints)
+    try:
+        new_lock, report = resolve(
+            catalog, locked, client, endpoints, refresh=refresh, offline=offline,
+            today=today, progress=progress,
+        )  # fmt: skip
+    finally:
+        if own:
+            client.close()
+    ordered = {e.id: new_lock[e.id] for e in catalog.entries if e.id in new_lock}
+    ordered.update({k: v for k, v in new_lock.items() if k not in ordered})
+    lock_mod.write(lock_path, ordered)
+    return report

@@ -1,0 +1,1 @@
+"""One module per upstream; each turns that upstream's responses into records."""

@@ -1,0 +1,108 @@
+"""arXiv's Atom export API: many ids per request, one request every 3 s.
+
+`max_results` is always sent equal to the batch size: without it arXiv
+silently returns only 10 entries. An empty or error feed for an id we asked
+for is a failure, never "no such paper".
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from bib.http import HttpClient, UpstreamError
+from bib.ids import normalize_arxiv, normalize_doi
+from bib.record import Record
+from bib.sources.names import split_name
+
+NS = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "arxiv": "http://arxiv.org/schemas/atom",
+    "opensearch": "http://a9.com/-/spec/opensearch/1.1/",
+}
+BATCH = 50  # ids per request; keeps the URL short
+SPACING = 3.0
+
+
+@dataclass(frozen=True)
+class ArxivPaper:
+    """A preprint plus the pointers arXiv keeps to its published version."""
+
+    record: Record
+    version: str | None
+    published_doi: str | None
+    journal_ref: str | None
+
+
+def _text(node: ET.Element | None) -> str:
+    return " ".join((node.text or "").split()) if node is not None else ""
+
+
+def parse_feed(body: bytes | str) -> list[ArxivPaper]:
+    """Entries of an Atom feed; an error entry raises UpstreamError with arXiv's message."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise UpstreamError(f"arXiv: malformed Atom feed ({exc})") from exc
+    if root.tag != f"{{{NS['atom']}}}feed":
+        raise UpstreamError(f"arXiv: expected an Atom feed, got <{root.tag}>")
+    papers = []
+    for entry in root.findall("atom:entry", NS):
+        entry_id = _text(entry.find("atom:id", NS))
+        if "/api/errors" in entry_id:
+            raise UpstreamError(f"arXiv: {_text(entry.find('atom:summary', NS)) or entry_id}")
+        match = re.search(r"arxiv\.org/abs/(.+)$", entry_id)
+        parsed = normalize_arxiv(match.group(1)) if match else None
+        if parsed is None:
+            raise UpstreamError(f"arXiv: entry id {entry_id!r} is not an arXiv id")
+        arxiv_id, version = parsed
+        published = _text(entry.find("atom:published", NS))
+        issued = tuple(int(p) for p in published[:7].split("-")) if published else ()
+        primary = entry.find("arxiv:primary_category", NS)
+        doi = _text(entry.find("arxiv:doi", NS))
+        record = Record(
+            id="",
+            key="",
+            type="preprint",
+            title=_text(entry.find("atom:title", NS)),
+            authors=tuple(
+                split_name(_text(a.find("atom:name", NS))) for a in entry.findall("atom:author", NS)
+            ),
+            issued=issued,
+            arxiv_id=arxiv_id,
+            arxiv_class=primary.get("term") if primary is not None else None,
+            url=f"https://arxiv.org/abs/{arxiv_id}",
+            source="arxiv",
+        )
+        papers.append(
+            ArxivPaper(
+                record=record,
+                version=version,
+                published_doi=normalize_doi(doi) if doi else None,
+                journal_ref=_text(entry.find("arxiv:journal_ref", NS)) or None,
+            )
+        )
+    return papers
+
+
+def fetch_many(client: HttpClient, base_url: str, ids: list[str]) -> dict[str, ArxivPaper]:
+    """id -> paper for every id; raises if arXiv does not return one of them."""
+    wanted = list(dict.fromkeys(ids))
+    found: dict[str, ArxivPaper] = {}
+    for start in range(0, len(wanted), BATCH):
+        batch = wanted[start : start + BATCH]
+        params = {"id_list": ",".join(batch), "max_results": str(len(batch))}
+        response = client.get(base_url, params=params)
+        if response.status_code != 200:
+            try:
+                parse_feed(response.content)
+            except UpstreamError:
+                raise
+            raise UpstreamError(f"arXiv: HTTP {response.status_code} for {', '.join(batch)}")
+        for paper in parse_feed(response.content):
+            found[paper.record.arxiv_id] = paper
+        missing = [i for i in batch if i not in found]
+        if missing:
+            raise UpstreamError(f"arXiv: no entry returned for {', '.join(missing)}")
+    return found

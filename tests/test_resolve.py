@@ -1,0 +1,121 @@
+"""`bib resolve` end to end over loopback upstreams, on papers from the recorded corpora."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bib import lock
+from bib.http import Endpoints, HostPolicy, HttpClient
+from bib.resolve import run
+from tests.corpora import arxiv_responses, crossref_works
+from tests.upstreams.arxiv import ArxivServer
+from tests.upstreams.crossref import CrossrefServer
+from tests.upstreams.dblp import DblpServer
+
+TODAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def upstreams(tmp_path: Path):
+    arxiv_dir, crossref_dir, dblp_dir = (tmp_path / n for n in ("arxiv", "crossref", "dblp"))
+    for folder in (arxiv_dir, crossref_dir, dblp_dir):
+        folder.mkdir()
+    for path, status, body in arxiv_responses():
+        match = re.match(r"id_(\d{4}\.\d{4,5})_s0_m100_", path.name)
+        if status == 200 and match and b"<entry>" in body:
+            (arxiv_dir / f"{match.group(1)}.xml").write_bytes(body)
+    work = next(w for w in crossref_works() if w.get("title") and w.get("author"))
+    (crossref_dir / (work["DOI"].replace("/", "_") + ".json")).write_text(json.dumps(work))
+    with (
+        ArxivServer(arxiv_dir) as ax,
+        CrossrefServer(crossref_dir) as cr,
+        DblpServer(dblp_dir) as db,
+    ):
+        endpoints = Endpoints(
+            arxiv=ax.base_url + "/api/query",
+            crossref=cr.base_url,
+            dblp=db.base_url + "/search/publ/api",
+        )
+        yield endpoints, work, (ax, cr, db)
+
+
+def write_catalog(path: Path, papers: list[dict]) -> Path:
+    path.write_text(yaml.safe_dump({"title": "T", "categories": [{"name": "C", "papers": papers}]}))
+    return path
+
+
+def client() -> HttpClient:
+    return HttpClient({"127.0.0.1": HostPolicy(retries=1, timeout=5)})
+
+
+def test_cold_run_resolves_warm_run_sends_nothing(tmp_path, upstreams):
+    endpoints, work, servers = upstreams
+    catalog = write_catalog(tmp_path / "s.yaml", [
+        {"id": "heat", "title": "Heat-bath random walks with Markov bases",
+         "link": "https://arxiv.org/abs/1605.08386v1"},
+        {"id": "wrong", "title": "A Different Paper Entirely",
+         "link": "https://arxiv.org/pdf/1707.08567.pdf"},
+        {"id": "pinned", "title": work["title"][0], "doi": work["DOI"], "note": "pinned"},
+    ])  # fmt: skip
+    lock_path = tmp_path / "l.json"
+    with client() as http:
+        report = run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+    statuses = {k: o.status for k, o in report.outcomes.items()}
+    assert statuses == {"heat": "resolved", "wrong": "mismatched", "pinned": "resolved"}
+    assert "not the list's title" in report.outcomes["wrong"].message
+    locked = lock.read(lock_path)
+    assert set(locked) == {"heat", "pinned"}
+    assert locked["heat"].record.arxiv_id == "1605.08386"
+    assert locked["heat"].key.startswith("stanley2016heat")
+    assert locked["heat"].record.retrieved == "2026-11-24"
+    assert locked["pinned"].record.doi == work["DOI"].lower()
+    ax, cr, _db = servers
+    assert len(ax.requests) == 1  # both arXiv ids in one batched request
+    assert len(cr.requests) == 1
+    before = lock_path.read_bytes()
+    for server in servers:
+        server.reset()
+    with client() as http:
+        warm = run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+    assert [s for s in servers if s.requests] == [ax]  # only the mismatched entry is retried
+    assert warm.outcomes["heat"].status == "kept"
+    assert lock_path.read_bytes() == before
+
+
+def test_upstream_failure_keeps_the_locked_record(tmp_path, upstreams):
+    endpoints, _work, (ax, _cr, _db) = upstreams
+    catalog = write_catalog(tmp_path / "s.yaml", [
+        {"id": "heat", "title": "Heat-bath random walks with Markov bases",
+         "link": "https://arxiv.org/abs/1605.08386"},
+    ])  # fmt: skip
+    lock_path = tmp_path / "l.json"
+    with client() as http:
+        run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+    before = lock_path.read_bytes()
+    for _ in range(2):
+        ax.inject(status=503)
+    with client() as http:
+        report = run(str(catalog), str(lock_path), refresh=True, endpoints=endpoints, client=http)
+    assert report.outcomes["heat"].status == "failed"
+    assert "kept the previously locked record" in report.outcomes["heat"].message
+    assert not report.ok
+    assert lock_path.read_bytes() == before
+
+
+def test_offline_sends_nothing_and_reports_unresolved(tmp_path, upstreams):
+    endpoints, _work, servers = upstreams
+    catalog = write_catalog(tmp_path / "s.yaml", [
+        {"id": "heat", "title": "Heat-bath random walks with Markov bases",
+         "link": "https://arxiv.org/abs/1605.08386"},
+    ])  # fmt: skip
+    with client() as http:
+        report = run(str(catalog), str(tmp_path / "l.json"), offline=True, endpoints=endpoints,
+                     client=http)  # fmt: skip
+    assert report.outcomes["heat"].status == "unresolved"
+    assert not any(s.requests for s in servers)

@@ -111,8 +111,9 @@ class ArxivServer(LoopbackServer):
         if matcher is not None:
             found = [entry for entry in found if matcher(entry)]
         page = found[start : start + max_results]
-        query = f"search_query={search_query}&id_list={id_list}&start={start}"
-        query += f"&max_results={max_results}"
+        query = (
+            f"search_query={search_query}&id_list={id_list}&start={start}&max_results={max_results}"
+        )
         link = "https://arxiv.org/api/query?" + (
             f"search_query={search_query}&start={start}&max_results={max_results}&id_list={id_list}"
         )

@@ -26,6 +26,7 @@ Work = dict[str, Any]
 
 MAX_ROWS = 1000
 MAX_OFFSET = 10000
+MAX_SAMPLE = 100
 DEFAULT_ROWS = 20
 # What the cassettes show for each pool (x-rate-limit-limit, x-concurrency-limit).
 POOLS = {"public": ("5", "1"), "polite": ("10", "3")}
@@ -118,36 +119,10 @@ class CrossrefServer(LoopbackServer):
 
     def _work_list(self, request: RecordedRequest) -> Response:
         params = {name: values[-1] for name, values in request.query.items() if name != "mailto"}
-        for name in params:
-            field = name.removeprefix("query.")
-            if name.startswith("query.") and field not in FIELD_QUERIES:
-                return _failure(
-                    "field-query-not-available",
-                    field,
-                    f"Field query '{field}' specified but there is no such field query for this "
-                    f"route. Valid field queries for this route are: {', '.join(FIELD_QUERIES)}",
-                )
-            if not name.startswith("query.") and name not in LIST_PARAMS:
-                return _failure(
-                    "unknown-parameter",
-                    name,
-                    f"Parameter {name} specified but there is no such parameter available on any route",
-                )
-        rows = _integer(params.get("rows", str(DEFAULT_ROWS)), MAX_ROWS)
-        offset = _integer(params.get("offset", "0"), MAX_OFFSET, capped=False)
-        if isinstance(rows, Response):
-            return rows
-        if isinstance(offset, Response):
-            return offset
-        if offset > MAX_OFFSET:  # wording from a live answer quoted in public test code
-            return _failure(
-                "integer-not-valid", offset, f"Offset specified as {offset} is too large"
-            )
-        if "cursor" in params and "offset" in params:
-            # Crossref documents that cursors exclude offset; the wording here is ours.
-            return _failure(
-                "parameter-not-allowed", "offset", "Deep paging with cursor does not support offset"
-            )
+        failure = _check_list_params(params)
+        if failure is not None:
+            return failure
+        rows, offset = int(params.get("rows", DEFAULT_ROWS)), int(params.get("offset", 0))
 
         items = self._filtered(params.get("filter", ""))
         if isinstance(items, Response):
@@ -157,11 +132,8 @@ class CrossrefServer(LoopbackServer):
         scored = _sort(scored, params.get("sort"), params.get("order"), bool(queries))
 
         message: dict[str, Any] = {"facets": {}}
-        if "sample" in params:
-            sample = _integer(params["sample"], 100)
-            if isinstance(sample, Response):
-                return sample
-            scored, rows, offset = scored[:sample], DEFAULT_ROWS, 0  # not random: reproducible
+        if "sample" in params:  # the first N, not random, so tests are reproducible
+            scored, rows, offset = scored[: int(params["sample"])], DEFAULT_ROWS, 0
         total = len(scored)
         if "cursor" in params:
             start = self._cursor_start(params["cursor"])
@@ -297,16 +269,42 @@ def _item(work: Work, score: float, select: list[str]) -> Work:
     return {k: item[k] for k in select if k in item} if select else item
 
 
-def _integer(value: str, maximum: int, capped: bool = True) -> int | Response:
-    """A non-negative integer parameter; the message is the cassettes' one for `rows`."""
-    if not value.isdigit() or (capped and int(value) > maximum):
+def _check_list_params(params: dict[str, str]) -> Response | None:
+    """The validation-failure Crossref gives for these parameters, or None if they are fine."""
+    for name in params:
+        field = name.removeprefix("query.")
+        if name.startswith("query.") and field not in FIELD_QUERIES:
+            return _failure(
+                "field-query-not-available",
+                field,
+                f"Field query '{field}' specified but there is no such field query for this "
+                f"route. Valid field queries for this route are: {', '.join(FIELD_QUERIES)}",
+            )
+        if not name.startswith("query.") and name not in LIST_PARAMS:
+            return _failure(
+                "unknown-parameter",
+                name,
+                f"Parameter {name} specified but there is no such parameter available on any route",
+            )
+    for name, maximum in (("rows", MAX_ROWS), ("sample", MAX_SAMPLE), ("offset", None)):
+        value = params.get(name, "0")
+        if not value.isdigit() or (maximum is not None and int(value) > maximum):
+            # The cassettes' message for rows=things, reused (unverified) for offset and sample.
+            return _failure(
+                "integer-not-valid",
+                value,
+                f"Integer specified as {value} but must be a positive integer less than or "
+                f"equal to {maximum or MAX_OFFSET}. ",
+            )
+    offset = int(params.get("offset", "0"))
+    if offset > MAX_OFFSET:  # wording from a live answer quoted in public test code
+        return _failure("integer-not-valid", offset, f"Offset specified as {offset} is too large")
+    if "cursor" in params and "offset" in params:
+        # Crossref documents that a cursor excludes offset; this wording is ours.
         return _failure(
-            "integer-not-valid",
-            value,
-            f"Integer specified as {value} but must be a positive integer less than or equal to "
-            f"{maximum}. ",
+            "parameter-not-allowed", "offset", "Deep paging with cursor does not support offset"
         )
-    return int(value)
+    return None
 
 
 def _dumps(document: object) -> bytes:

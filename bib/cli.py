@@ -36,6 +36,18 @@ def _say(ctx: click.Context, message: str, level: int = 1) -> None:
         click.echo(message, err=level > 1)
 
 
+def _catalog_options(command):
+    """--catalog and --lock, the two inputs every catalog command shares."""
+    command = click.option(
+        "--lock", "lock_path", default="sources.lock.json", show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path), help="The lock of resolved records.",
+    )(command)  # fmt: skip
+    return click.option(
+        "--catalog", default="sources.yaml", show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path), help="The catalog to read.",
+    )(command)  # fmt: skip
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="bib")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
@@ -69,21 +81,7 @@ def import_markdown_cmd(ctx: click.Context, path: Path, output: Path | None, for
 
 
 @main.command("build")
-@click.option(
-    "--catalog",
-    default="sources.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The catalog to read.",
-)
-@click.option(
-    "--lock",
-    "lock_path",
-    default="sources.lock.json",
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The lock of resolved records.",
-)
+@_catalog_options
 @click.option(
     "--output-dir",
     default="output",
@@ -125,21 +123,7 @@ def build_cmd(
 
 
 @main.command("resolve")
-@click.option(
-    "--catalog",
-    default="sources.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The catalog to read.",
-)
-@click.option(
-    "--lock",
-    "lock_path",
-    default="sources.lock.json",
-    show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The lock to update.",
-)
+@_catalog_options
 @click.option(
     "--refresh", is_flag=True, help="Fetch every entry again, not only new or changed ones."
 )

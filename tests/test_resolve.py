@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from bib import lock
+from bib.cli import main
 from bib.http import Endpoints, HostPolicy, HttpClient
 from bib.resolve import run
 from tests.corpora import arxiv_responses, crossref_works
@@ -119,3 +121,14 @@ def test_offline_sends_nothing_and_reports_unresolved(tmp_path, upstreams):
                      client=http)  # fmt: skip
     assert report.outcomes["heat"].status == "unresolved"
     assert not any(s.requests for s in servers)
+
+
+def test_cli_offline_reports_and_exits_non_zero(tmp_path):
+    catalog = write_catalog(tmp_path / "s.yaml", [
+        {"id": "heat", "title": "Heat-bath random walks with Markov bases",
+         "link": "https://arxiv.org/abs/1605.08386"},
+    ])  # fmt: skip
+    args = ["resolve", "--offline", "--catalog", str(catalog), "--lock", str(tmp_path / "l.json")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "1 unresolved; 0 requests" in result.output

@@ -12,7 +12,7 @@ BIB := $(VENV)/bin/bib
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: bib test lint bench resolve clean
+.PHONY: bib test lint bench lock clean
 
 bib: $(STAMP)
 	$(BIB) build
@@ -40,3 +40,8 @@ $(STAMP): $(UV) pyproject.toml uv.lock
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache
+
+# Rebuild the committed lock from tests/fixtures through the loopback upstreams (see README).
+lock: $(STAMP)
+	$(VENV)/bin/python -m tests.lockgen $(DATE)
+	$(BIB) build

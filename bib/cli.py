@@ -152,8 +152,10 @@ def resolve_cmd(ctx, catalog: Path, lock_path: Path, refresh: bool, offline: boo
     if seen:
         click.echo(err=True)
     for entry_id, outcome in report.outcomes.items():
-        if outcome.status in ("mismatched", "unresolved", "failed", "renamed"):
+        if outcome.status in ("mismatched", "unresolved", "failed"):
             _say(ctx, f"{entry_id}: {outcome.status}: {outcome.message}", level=0)
+        elif outcome.renamed:
+            _say(ctx, f"{entry_id}: renamed: {outcome.message}", level=2)
     counts = report.counts()
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
     _say(ctx, f"{summary}; {report.requests} requests")

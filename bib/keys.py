@@ -36,7 +36,8 @@ def base_key(record: Record) -> str:
         author = _alnum(first.family or first.literal or first.given or "")
     year = str(record.year) if record.year else ""
     word = ""
-    for token in re.split(r"[\s\-:/]+", record.title):
+    # Hyphenated names stay whole: "S-LoRA" gives "slora", not "s".
+    for token in re.split(r"[\s:/]+", record.title):
         candidate = _alnum(token)
         if candidate and candidate not in STOP_WORDS:
             word = candidate

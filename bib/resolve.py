@@ -23,7 +23,7 @@ from bib.http import Endpoints, HttpClient, UpstreamError, polite_client
 from bib.ids import Identifier, from_link
 from bib.keys import assign_keys
 from bib.lock import LockedEntry
-from bib.match import accepts, title_matches
+from bib.match import accepts, normalize_title, title_matches
 from bib.record import Record
 from bib.sources import arxiv, crossref, dblp
 
@@ -34,6 +34,7 @@ STATUSES = ("kept", "resolved", "upgraded", "renamed", "mismatched", "unresolved
 class Outcome:
     status: str
     message: str = ""
+    renamed: bool = False  # found under a title other than the list's (an alias)
 
 
 @dataclass
@@ -42,7 +43,9 @@ class ResolveReport:
     requests: int = 0
 
     def counts(self) -> Counter[str]:
-        return Counter(o.status for o in self.outcomes.values())
+        counts = Counter(o.status for o in self.outcomes.values())
+        counts["renamed"] = sum(o.renamed for o in self.outcomes.values())
+        return counts
 
     @property
     def ok(self) -> bool:
@@ -94,19 +97,42 @@ class _Resolver:
             except UpstreamError as exc:
                 self.failures["doi"] = str(exc)
 
-    def search_published(self, titles: list[str], like: Record | None) -> Record | None:
-        """A peer-reviewed version from DBLP whose title and authors fit."""
-        authors = like.authors if like else ()
-        for hit in dblp.search(self.client, self.endpoints.dblp, titles[0]):
-            if hit.type != "preprint" and accepts(hit, titles, authors):
-                return hit
+    def search_published(self, titles: list[str], preprint: Record | None) -> Record | None:
+        """The peer-reviewed version, looked up by title: DBLP first, then Crossref.
+
+        DBLP covers the venues without DOIs (USENIX, PMLR, NeurIPS, MLSys) and
+        gives the DOI of those with one, which Crossref then completes. Each
+        known title is tried in turn (the list's, the preprint's, the aliases)
+        until one finds a match, so renamed papers are found too.
+        """
+        authors = preprint.authors if preprint else ()
+        first = [preprint.title] if preprint else []
+        by_form = {normalize_title(t): t for t in reversed([*first, *titles])}
+        queries = list(reversed(by_form.values()))
+        for query in queries:
+            for hit in dblp.search(self.client, self.endpoints.dblp, query):
+                if hit.type != "preprint" and accepts(hit, titles, authors):
+                    return self._complete_from_crossref(hit)
+        for query in queries[:1]:
+            for hit in crossref.search_title(self.client, self.endpoints, query):
+                if hit.type in ("paper-conference", "article-journal") and accepts(
+                    hit, titles, authors
+                ):
+                    return hit
         return None
+
+    def _complete_from_crossref(self, hit: Record) -> Record:
+        """DBLP abbreviates venues; where it knows a DOI, Crossref has the full record."""
+        if not hit.doi:
+            return hit
+        if hit.doi not in self.crossref:
+            self.crossref.update(crossref.fetch_dois(self.client, self.endpoints, [hit.doi]))
+        full = self.crossref.get(hit.doi)
+        return full.with_(dblp_key=hit.dblp_key) if full else hit
 
     def resolve(self, entry: Entry) -> tuple[Record | None, Outcome]:
         if entry.type == "software":
-            return fallback_record(entry), Outcome(
-                "resolved", "software: kept as the list gives it"
-            )
+            return fallback_record(entry), Outcome("resolved", "software, as the list gives it")
         ids = identifiers(entry)
         titles = [entry.title, *entry.aliases]
         by_kind = {i.kind: i.value for i in ids}
@@ -119,10 +145,8 @@ class _Resolver:
             if paper is None:
                 return None, Outcome("failed", f"arXiv returned nothing for {by_kind['arxiv']}")
             if not title_matches(paper.record.title, titles):
-                return None, Outcome(
-                    "mismatched",
-                    f"arXiv {by_kind['arxiv']} is {paper.record.title!r}, not the list's title",
-                )
+                message = f"arXiv {paper.record.arxiv_id} is {paper.record.title!r}, not the list's"
+                return None, Outcome("mismatched", message)
             preprint = paper.record
             titles.append(preprint.title)
             if paper.published_doi and "doi" not in by_kind:
@@ -132,16 +156,11 @@ class _Resolver:
             if published is None:
                 return None, Outcome("unresolved", f"Crossref does not know DOI {by_kind['doi']}")
             if not accepts(published, titles, preprint.authors if preprint else ()):
-                return None, Outcome(
-                    "mismatched",
-                    f"DOI {by_kind['doi']} is {published.title!r}, not the list's title",
-                )
+                message = f"DOI {by_kind['doi']} is {published.title!r}, not the list's"
+                return None, Outcome("mismatched", message)
             return self._done(_merge_published(published, preprint), entry, preprint)
         try:
             published = self.search_published(titles, preprint)
-            if published is None and preprint is None:
-                hits = crossref.search_title(self.client, self.endpoints, entry.title)
-                published = next((h for h in hits if accepts(h, titles)), None)
         except UpstreamError as exc:
             if preprint is None:
                 return None, Outcome("failed", str(exc))
@@ -156,10 +175,10 @@ class _Resolver:
         self, record: Record, entry: Entry, preprint: Record | None, note: str = ""
     ) -> tuple[Record, Outcome]:
         status = "upgraded" if preprint is not None and record.type != "preprint" else "resolved"
-        if not title_matches(record.title, [entry.title]):
-            status = "renamed" if status == "resolved" else status
-            note = note or f"published as {record.title!r}"
-        return record, Outcome(status, note)
+        renamed = not title_matches(record.title, [entry.title])
+        if renamed and not note:
+            note = f"found as {record.title!r}"
+        return record, Outcome(status, note, renamed)
 
 
 def resolve(

@@ -27,7 +27,7 @@ def test_non_ascii_names_and_titles_fold_to_ascii():
 def test_missing_parts_are_skipped_and_organisations_used():
     assert base_key(rec("orca", "Orca: A System", None, None)) == "orca"
     org = Record("mii", "", "software", "DeepSpeed-MII", (Person(literal="Microsoft"),), (2022,))
-    assert base_key(org) == "microsoft2022deepspeed"
+    assert base_key(org) == "microsoft2022deepspeedmii"  # hyphenated names stay whole
 
 
 def test_collisions_get_a_b_in_catalog_order():
@@ -47,3 +47,7 @@ def test_locked_keys_never_change_and_block_new_collisions():
     keys = assign_keys(records, {"old": "kwon2023efficient"})
     assert keys["old"] == "kwon2023efficient"
     assert keys["new"] == "kwon2023efficienta"
+
+
+def test_hyphenated_name_is_one_word():
+    assert base_key(rec("s", "S-LoRA: Serving Thousands", "Sheng", 2024)) == "sheng2024slora"

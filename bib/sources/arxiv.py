@@ -39,6 +39,13 @@ def _text(node: ET.Element | None) -> str:
     return " ".join((node.text or "").split()) if node is not None else ""
 
 
+def _id_month(arxiv_id: str) -> tuple[int, ...]:
+    """(year, month) encoded in a new-style id (YYMM.NNNNN), which arXiv assigns at submission."""
+    if "/" in arxiv_id:
+        return ()
+    return (2000 + int(arxiv_id[:2]), int(arxiv_id[2:4]))
+
+
 def parse_feed(body: bytes | str) -> list[ArxivPaper]:
     """Entries of an Atom feed; an error entry raises UpstreamError with arXiv's message."""
     try:
@@ -58,7 +65,9 @@ def parse_feed(body: bytes | str) -> list[ArxivPaper]:
             raise UpstreamError(f"arXiv: entry id {entry_id!r} is not an arXiv id")
         arxiv_id, version = parsed
         published = _text(entry.find("atom:published", NS))
-        issued = tuple(int(p) for p in published[:7].split("-")) if published else ()
+        issued = _id_month(arxiv_id)
+        if published:
+            issued = tuple(int(p) for p in published[:7].split("-"))
         primary = entry.find("arxiv:primary_category", NS)
         doi = _text(entry.find("arxiv:doi", NS))
         record = Record(

@@ -1,0 +1,49 @@
+"""Regenerate `sources.lock.json` from the committed fixtures, through the loopback upstreams.
+
+No machine this project runs on reaches arXiv, Crossref or DBLP, so the committed
+lock is what `bib resolve` produces against servers that speak their protocols
+and serve `tests/fixtures/`. `make lock` runs this; `test_lock_reproducible.py`
+runs it again and demands the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+from bib.http import Endpoints, HostPolicy, HttpClient
+from bib.resolve import ResolveReport, run
+from tests.upstreams.arxiv import ArxivServer
+from tests.upstreams.crossref import CrossrefServer
+from tests.upstreams.dblp import DblpServer
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def regenerate(catalog: Path, lock_path: Path, today: dt.date) -> ResolveReport:
+    with (
+        ArxivServer(FIXTURES / "arxiv") as arxiv,
+        CrossrefServer(FIXTURES / "crossref") as crossref,
+        DblpServer(FIXTURES / "dblp") as dblp,
+    ):
+        endpoints = Endpoints(
+            arxiv=arxiv.base_url + "/api/query",
+            crossref=crossref.base_url,
+            dblp=dblp.base_url + "/search/publ/api",
+        )
+        # Spacing protects real services; these are ours, so no waiting.
+        with HttpClient({"127.0.0.1": HostPolicy()}) as client:
+            return run(
+                str(catalog), str(lock_path), refresh=True, endpoints=endpoints, client=client,
+                today=today,
+            )  # fmt: skip
+
+
+if __name__ == "__main__":
+    day = dt.date.fromisoformat(sys.argv[1]) if len(sys.argv) > 1 else dt.date.today()
+    target = ROOT / "sources.lock.json"
+    target.unlink(missing_ok=True)
+    report = regenerate(ROOT / "sources.yaml", target, day)
+    print(dict(report.counts()), f"{report.requests} requests")

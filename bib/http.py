@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx2
 
 from bib import __version__
+from bib.cache import ResponseCache
 from bib.errors import BibError
 
 RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
@@ -95,6 +96,7 @@ class HttpClient:
         *,
         mailto: str | None = None,
         transport: httpx2.BaseTransport | None = None,
+        cache: ResponseCache | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -104,6 +106,7 @@ class HttpClient:
         )
         self.policies = policies or {}
         self.stats = HttpStats()
+        self.cache = cache
         self._sleep, self._clock = sleep, clock
         self._next_ok: dict[str, float] = {}
         self._client = httpx2.Client(
@@ -153,6 +156,8 @@ class HttpClient:
         A 4xx other than 408/429 is an answer (the caller decides what a 404 means);
         5xx, 429, timeouts and broken connections are retried, then raised.
         """
+        if self.cache is not None and (cached := self.cache.get(url, params)) is not None:
+            return cached
         host = urlsplit(url).netloc
         policy = self.policy(host)
         last = "no attempt"
@@ -176,6 +181,8 @@ class HttpClient:
                 if response.status_code not in RETRYABLE:
                     if asked:  # `Backoff` on a success: honour it before the next request
                         self._hold(host, min(asked, policy.max_wait))
+                    if self.cache is not None:
+                        self.cache.put(url, params, response)
                     return response
                 last = f"HTTP {response.status_code}"
                 wait = asked if asked is not None else 2.0**attempt

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from bib import catalog as catalog_mod
 from bib import lock as lock_mod
 from bib.build import fallback_record
+from bib.cache import ResponseCache
+from bib.cache import default_dir as cache_dir
 from bib.catalog import Catalog, Entry
 from bib.http import Endpoints, HttpClient, UpstreamError, polite_client
 from bib.ids import Identifier, from_link
@@ -254,7 +256,10 @@ def run(
     locked = lock_mod.read(lock_path)
     endpoints = endpoints or Endpoints.from_env()
     own = client is None
-    client = client or polite_client(endpoints)
+    # --refresh means "ask again", so it neither reads nor trusts the response cache.
+    client = client or polite_client(
+        endpoints, cache=None if refresh else ResponseCache(cache_dir())
+    )
     try:
         new_lock, report = resolve(
             catalog, locked, client, endpoints, refresh=refresh, offline=offline,

@@ -40,9 +40,11 @@ def _loopback_only(self: socket.socket, address):  # type: ignore[no-untyped-def
 
 
 @pytest.fixture(autouse=True)
-def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test runs with connections outside loopback refused, so none can leak."""
+def _no_internet(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test runs with connections outside loopback refused, so none can leak,
+    and with a private response cache, so none reads or fills the user's."""
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+    monkeypatch.setenv("BIB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx2
 import pytest
 
+from bib.cache import ResponseCache, default_dir
 from bib.http import Endpoints, HostPolicy, HttpClient, UpstreamError, retry_after
 from tests.upstreams.dblp import DblpServer
 
@@ -87,3 +90,30 @@ def test_endpoints_come_from_the_environment():
         "http://127.0.0.1:1/api/query", "http://h", "http://d/search", "x@y.z"
     )
     assert Endpoints.from_env({}).crossref == "https://api.crossref.org"
+
+
+def test_response_cache_answers_repeats_and_expires(server, tmp_path):
+    cache = ResponseCache(tmp_path / "cache")
+    with HttpClient({"127.0.0.1": HostPolicy()}, cache=cache) as http:
+        first = http.get(url(server))
+        second = http.get(url(server))
+    assert len(server.requests) == 1 and cache.hits == 1
+    assert second.json() == first.json()
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 1
+    stale = ResponseCache(tmp_path / "cache", max_age=-1)
+    with HttpClient({"127.0.0.1": HostPolicy()}, cache=stale) as http:
+        http.get(url(server))
+    assert len(server.requests) == 2
+
+
+def test_error_responses_are_not_cached(server, tmp_path):
+    cache = ResponseCache(tmp_path / "cache")
+    server.inject(status=404, body=b"nope")
+    with HttpClient({"127.0.0.1": HostPolicy()}, cache=cache) as http:
+        assert http.get(url(server)).status_code == 404
+    assert not list((tmp_path / "cache").rglob("*.json"))
+
+
+def test_cache_directory_follows_the_environment(tmp_path):
+    assert default_dir({"BIB_CACHE_DIR": str(tmp_path)}) == tmp_path
+    assert default_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/llm-serving-bib")

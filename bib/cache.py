@@ -1,0 +1,64 @@
+"""Raw upstream responses, kept in the user's cache directory (never in the repository).
+
+A run that fails half-way, or a `--refresh` soon after, then re-reads what it
+already fetched instead of asking arXiv, Crossref or DBLP again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import httpx2
+
+from bib.atomic import write_text_atomic
+
+DEFAULT_MAX_AGE = 7 * 24 * 3600
+
+
+def default_dir(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    if env.get("BIB_CACHE_DIR"):
+        return Path(env["BIB_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "llm-serving-bib"
+
+
+class ResponseCache:
+    """Successful GET responses by URL and parameters, each in one JSON file."""
+
+    def __init__(self, directory: Path, max_age: float = DEFAULT_MAX_AGE) -> None:
+        self.directory = directory
+        self.max_age = max_age
+        self.hits = 0
+
+    def _path(self, url: str, params: dict | None) -> Path:
+        canonical = json.dumps([url, sorted((params or {}).items())], default=str)
+        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return self.directory / digest[:2] / f"{digest}.json"
+
+    def get(self, url: str, params: dict | None) -> httpx2.Response | None:
+        path = self._path(url, params)
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if time.time() - stored.get("stored", 0) > self.max_age:
+            return None
+        self.hits += 1
+        request = httpx2.Request("GET", url, params=params)
+        return httpx2.Response(
+            stored["status"], headers=stored["headers"], content=stored["body"].encode("utf-8"),
+            request=request,
+        )  # fmt: skip
+
+    def put(self, url: str, params: dict | None, response: httpx2.Response) -> None:
+        if response.status_code != 200:
+            return
+        headers = {k: v for k, v in response.headers.items() if k.lower() == "content-type"}
+        record = {"url": url, "params": params, "status": 200, "headers": headers,
+                  "body": response.text, "stored": time.time()}  # fmt: skip
+        write_text_atomic(self._path(url, params), json.dumps(record, ensure_ascii=False))

@@ -84,20 +84,33 @@ class _Resolver:
         self.failures: dict[str, str] = {}  # kind -> message of a failed batch
 
     def prefetch(self, todo: list[Entry]) -> None:
+        """All identifiers of the run in batches; Crossref works in arXiv's 3-second gaps.
+
+        After each arXiv batch, the DOIs known so far (pins, and the published
+        DOIs the batch's preprints point to) go to Crossref while the client
+        waits for arXiv's next slot, so the run costs little more than arXiv's floor.
+        """
         ids = [i for e in todo for i in identifiers(e)]
+        pending = [i.value for i in ids if i.kind == "doi"]
         arxiv_ids = [i.value for i in ids if i.kind == "arxiv"]
-        if arxiv_ids:
-            try:
-                self.arxiv = arxiv.fetch_many(self.client, self.endpoints.arxiv, arxiv_ids)
-            except UpstreamError as exc:
-                self.failures["arxiv"] = str(exc)
-        dois = [i.value for i in ids if i.kind == "doi"]
-        dois += [p.published_doi for p in self.arxiv.values() if p.published_doi]
-        if dois:
-            try:
-                self.crossref = crossref.fetch_dois(self.client, self.endpoints, dois)
-            except UpstreamError as exc:
-                self.failures["doi"] = str(exc)
+        try:
+            for found in arxiv.fetch_batches(self.client, self.endpoints.arxiv, arxiv_ids):
+                self.arxiv.update(found)
+                pending += [p.published_doi for p in found.values() if p.published_doi]
+                self._fetch_dois(pending)
+                pending = []
+        except UpstreamError as exc:
+            self.failures["arxiv"] = str(exc)
+        self._fetch_dois(pending)
+
+    def _fetch_dois(self, dois: list[str]) -> None:
+        """Fetch `dois` from Crossref; a failure marks every DOI entry of the run as failed."""
+        if not dois or "doi" in self.failures:
+            return
+        try:
+            self.crossref.update(crossref.fetch_dois(self.client, self.endpoints, dois))
+        except UpstreamError as exc:
+            self.failures["doi"] = str(exc)
 
     def search_published(self, titles: list[str], preprint: Record | None) -> Record | None:
         """The peer-reviewed version, looked up by title: DBLP first, then Crossref.

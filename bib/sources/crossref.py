@@ -13,7 +13,7 @@ from bib.http import Endpoints, HttpClient, UpstreamError, routed_habanero
 from bib.ids import normalize_doi
 from bib.record import Person, Record
 
-BATCH = 20  # DOIs per filter request
+BATCH = 50  # DOIs per filter request
 TYPES = {
     "proceedings-article": "paper-conference",
     "journal-article": "article-journal",

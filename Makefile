@@ -12,7 +12,7 @@ BIB := $(VENV)/bin/bib
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: bib test lint bench lock clean
+.PHONY: bib test lint bench bench-resolve lock clean
 
 bib: $(STAMP)
 	$(BIB) build
@@ -28,6 +28,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_build.py
+
+bench-resolve: $(STAMP)
+	$(VENV)/bin/python bench/bench_resolve.py
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)

@@ -112,7 +112,9 @@ class _Resolver:
         except UpstreamError as exc:
             self.failures["doi"] = str(exc)
 
-    def search_published(self, titles: list[str], preprint: Record | None) -> Record | None:
+    def search_published(
+        self, titles: list[str], preprint: Record | None, dblp_key: str | None = None
+    ) -> Record | None:
         """The peer-reviewed version, looked up by title: DBLP first, then Crossref.
 
         DBLP covers the venues without DOIs (USENIX, PMLR, NeurIPS, MLSys) and
@@ -126,8 +128,12 @@ class _Resolver:
         queries = list(reversed(by_form.values()))
         for query in queries:
             for hit in dblp.search(self.client, self.endpoints.dblp, query):
+                if dblp_key and hit.dblp_key != dblp_key:
+                    continue  # a pinned DBLP record is the only one accepted
                 if hit.type != "preprint" and accepts(hit, titles, authors):
                     return self._complete_from_crossref(hit)
+        if dblp_key:
+            return None
         for query in queries[:1]:
             for hit in crossref.search_title(self.client, self.endpoints, query):
                 if hit.type in ("paper-conference", "article-journal") and accepts(
@@ -175,7 +181,7 @@ class _Resolver:
                 return None, Outcome("mismatched", message)
             return self._done(_merge_published(published, preprint), entry, preprint)
         try:
-            published = self.search_published(titles, preprint)
+            published = self.search_published(titles, preprint, by_kind.get("dblp"))
         except UpstreamError as exc:
             if preprint is None:
                 return None, Outcome("failed", str(exc))
@@ -210,18 +216,20 @@ def resolve(
     """The new lock and a report; entries that fail keep their previous locked record."""
     retrieved = (today or dt.date.today()).isoformat()
     report = ResolveReport()
+    idents = {e.id: _ident_text(e) for e in catalog.entries}
     todo = [
         e
         for e in catalog.entries
         if not offline
-        and (refresh or e.id not in locked or locked[e.id].identifiers != _ident_text(e))
+        and (refresh or e.id not in locked or locked[e.id].identifiers != idents[e.id])
     ]
+    todo_ids = {e.id for e in todo}
     resolver = _Resolver(client, endpoints)
     if todo:
         resolver.prefetch(todo)
     fresh: dict[str, Record] = {}
     for entry in catalog.entries:
-        if entry not in todo:
+        if entry.id not in todo_ids:
             status = "kept" if entry.id in locked else "unresolved"
             report.outcomes[entry.id] = Outcome(status, "" if status == "kept" else "offline")
             continue
@@ -232,21 +240,27 @@ def resolve(
             outcome.message += " (kept the previously locked record)"
         report.outcomes[entry.id] = outcome
         if record is not None:
-            fresh[entry.id] = record.with_(id=entry.id, retrieved=retrieved)
-    records = [
-        fresh.get(e.id) or (locked[e.id].record if e.id in locked else None)
+            fresh[entry.id] = _dated(record.with_(id=entry.id), locked.get(entry.id), retrieved)
+    present = [
+        fresh[e.id] if e.id in fresh else locked[e.id].record
         for e in catalog.entries
+        if e.id in fresh or e.id in locked
     ]
-    present = [r for r in records if r is not None]
     keys = assign_keys(present, {i: item.key for i, item in locked.items()})
     new_lock = dict(locked)
-    for record in present:
-        entry_id = record.id
-        idents = _ident_text(next(e for e in catalog.entries if e.id == entry_id))
-        if entry_id in fresh:
-            new_lock[entry_id] = LockedEntry(record.with_(key=keys[entry_id]), idents)
+    for entry_id, record in fresh.items():
+        new_lock[entry_id] = LockedEntry(record.with_(key=keys[entry_id]), idents[entry_id])
     report.requests = client.stats.requests
     return new_lock, report
+
+
+def _dated(record: Record, previous: LockedEntry | None, today: str) -> Record:
+    """Stamp today's date only on records that changed, so a refresh adds no noise to the lock."""
+    if previous is not None:
+        unchanged = previous.record.with_(retrieved=None, key="") == record.with_(retrieved=None)
+        if unchanged:
+            return record.with_(retrieved=previous.record.retrieved)
+    return record.with_(retrieved=today)
 
 
 def _ident_text(entry: Entry) -> tuple[str, ...]:

@@ -134,3 +134,68 @@ def test_cli_offline_reports_and_exits_non_zero(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
     assert "1 unresolved; 0 requests" in result.output
+
+
+def test_refresh_with_unchanged_upstreams_leaves_the_lock_byte_identical(tmp_path, upstreams):
+    endpoints, _work, _servers = upstreams
+    catalog = write_catalog(tmp_path / "s.yaml", [
+        {"id": "heat", "title": "Heat-bath random walks with Markov bases",
+         "link": "https://arxiv.org/abs/1605.08386"},
+    ])  # fmt: skip
+    lock_path = tmp_path / "l.json"
+    with client() as http:
+        run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+    before = lock_path.read_bytes()
+    with client() as http:
+        report = run(str(catalog), str(lock_path), refresh=True, endpoints=endpoints, client=http,
+                     today=dt.date(2027, 1, 1))  # fmt: skip
+    assert report.outcomes["heat"].status == "resolved"
+    assert lock_path.read_bytes() == before  # same facts, so not even the date changes
+
+
+def test_changed_pin_makes_an_entry_stale(tmp_path, upstreams):
+    endpoints, _work, servers = upstreams
+    paper = {"id": "heat", "title": "Heat-bath random walks with Markov bases",
+             "link": "https://arxiv.org/abs/1605.08386"}  # fmt: skip
+    catalog = write_catalog(tmp_path / "s.yaml", [paper])
+    lock_path = tmp_path / "l.json"
+    with client() as http:
+        run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+    for server in servers:
+        server.reset()
+    # A pin naming the same arXiv id (versions aside) changes nothing: still kept.
+    write_catalog(catalog, [{**paper, "arxiv": "1605.08386v2", "note": "pin the preprint"}])
+    with client() as http:
+        report = run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+    assert report.outcomes["heat"].status == "kept"
+    assert not any(s.requests for s in servers)
+    # A pin naming another record makes the entry stale: it is resolved again.
+    write_catalog(catalog, [{**paper, "dblp": "conf/x/Heat16", "note": "the published version"}])
+    with client() as http:
+        report = run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+    assert report.outcomes["heat"].status != "kept"
+    assert any(s.requests for s in servers)
+
+
+def test_a_dblp_pin_accepts_only_that_record(tmp_path, upstreams):
+    endpoints, _work, _servers = upstreams
+    info = {"authors": {"author": [{"text": "Caprice Stanley"}, {"text": "Tobias Windisch"}]},
+            "title": "Heat-bath random walks with Markov bases.", "venue": "Adv. Appl. Math.",
+            "year": "2018", "type": "Journal Articles", "key": "journals/aam/StanleyW18"}  # fmt: skip
+    dblp_dir = tmp_path / "dblp-pinned"
+    dblp_dir.mkdir()
+    (dblp_dir / "journals_aam_StanleyW18.json").write_text(json.dumps(info))
+    with DblpServer(dblp_dir) as db:
+        pinned = Endpoints(endpoints.arxiv, endpoints.crossref, db.base_url + "/search/publ/api")
+        paper = {"id": "heat", "title": "Heat-bath random walks with Markov bases",
+                 "link": "https://arxiv.org/abs/1605.08386"}  # fmt: skip
+        for pin, expected in (
+            ("journals/aam/Other18", None),
+            ("journals/aam/StanleyW18", "journals/aam/StanleyW18"),
+        ):
+            catalog = write_catalog(tmp_path / "s.yaml", [{**paper, "dblp": pin, "note": "n"}])
+            lock_path = tmp_path / f"{pin.replace('/', '_')}.json"
+            with client() as http:
+                run(str(catalog), str(lock_path), endpoints=pinned, client=http, today=TODAY)
+            locked = lock.read(lock_path)
+            assert (locked["heat"].record.dblp_key if "heat" in locked else None) == expected

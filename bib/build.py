@@ -60,6 +60,8 @@ def bibliography(
         Section(
             title=category.label,
             slug=category.slug,
+            group=category.group,
+            name=category.name,
             records=tuple(
                 by_id[e.id].with_(key=keys[e.id], categories=(category.label,))
                 for e in category.entries
@@ -74,7 +76,7 @@ def render_outputs(bib: Bibliography, exporters: list[Exporter], basename: str) 
     """Relative path -> text for every file the exporters produce."""
     files: dict[Path, str] = {}
     for exporter in exporters:
-        files[Path(basename + exporter.suffix)] = exporter.render(bib)
+        files[Path(exporter.filename or basename + exporter.suffix)] = exporter.render(bib)
         if exporter.per_category:
             for section in bib.sections:
                 single = Bibliography(bib.title, (section,))

@@ -127,6 +127,8 @@ class Section:
     title: str
     slug: str
     records: tuple[Record, ...] = field(default_factory=tuple)
+    group: str | None = None  # the heading above the category, where the list has one
+    name: str | None = None  # the category's own heading; `title` joins it to the group
 
 
 @dataclass(frozen=True)

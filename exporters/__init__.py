@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bib.record import Bibliography
-from exporters import bibtex
+from exporters import biblatex, bibtex, csl_json, markdown
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Exporter:
     render: Callable[[Bibliography], str]
     per_category: bool = False
     description: str = ""
+    filename: str | None = None  # a fixed name instead of basename + suffix
 
 
 REGISTRY: dict[str, Exporter] = {
@@ -31,6 +32,26 @@ REGISTRY: dict[str, Exporter] = {
             bibtex.render,
             per_category=True,
             description="canonical BibTeX, grouped by category",
+        ),
+        Exporter(
+            "biblatex",
+            ".biblatex.bib",
+            biblatex.render,
+            per_category=True,
+            description="BibLaTeX for biber (UTF-8, ISO dates, eprint fields), grouped by category",
+        ),
+        Exporter(
+            "csl-json",
+            ".json",
+            csl_json.render,
+            description="CSL-JSON (CSL 1.0.2) for Pandoc, citeproc and Zotero",
+        ),
+        Exporter(
+            "markdown",
+            ".md",
+            markdown.render,
+            description="the reading list as Markdown, with DOI/arXiv links and citation keys",
+            filename="README.md",
         ),
     )
 }

@@ -3,6 +3,8 @@
 BibTeX is byte-oriented: it mis-sorts, mis-abbreviates and mis-cases raw UTF-8,
 so non-ASCII letters become braced LaTeX accent commands (`{\\'e}`, `{\\L}`),
 the form BibTeX treats as one "special character" and biber decodes back.
+biber reads UTF-8, so the BibLaTeX exporter keeps Unicode as it is and only
+escapes the TeX specials (`escape_specials`, `protect_title(..., keep_unicode=True)`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _SPECIALS = str.maketrans(
     }
 )
 _NEEDS_WORK = re.compile(r"[\\{}&%$#_~^]|[^\x00-\x7f]")
+_SPECIAL_CHARS = re.compile(r"[\\{}&%$#_~^]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # Typographic characters a title should keep as TeX ligatures, not as text commands.
 _TYPOGRAPHY = str.maketrans(
@@ -63,6 +66,14 @@ def escape(text: str) -> str:
     return _NON_ASCII.sub(lambda match: _encode_run(match.group()), text)
 
 
+@lru_cache(maxsize=1 << 16)
+def escape_specials(text: str) -> str:
+    """Escape TeX specials only; every other character, Unicode included, is kept."""
+    if not _SPECIAL_CHARS.search(text):
+        return text
+    return text.translate(_SPECIALS)
+
+
 @lru_cache(maxsize=4096)
 def _encode_run(run: str) -> str:
     """pylatexenc is slow per call and names repeat, so runs are cached."""
@@ -83,13 +94,16 @@ def _needs_protection(word: str) -> bool:
     return rest != rest.lower()
 
 
-def protect_title(title: str) -> str:
+def protect_title(title: str, *, keep_unicode: bool = False) -> str:
     """Escape a title and brace-protect the words whose case must survive.
 
     Each part of a hyphenated word is judged on its own ("{IO}-Awareness"); a
     one-letter capital joined by a hyphen to a protected part is protected too
     ("{S}-{LoRA}"), or a sentence-casing style would print "s-LoRA".
+    With `keep_unicode` (for biber) non-ASCII text stays as it is and only the
+    TeX specials are escaped.
     """
+    encode = escape_specials if keep_unicode else escape
     tokens = _TOKENS.split(title)  # gap, word, gap, word, ..., gap
     protect = [i % 2 == 1 and _needs_protection(t) for i, t in enumerate(tokens)]
     for i in range(1, len(tokens), 2):
@@ -102,6 +116,6 @@ def protect_title(title: str) -> str:
     for i, token in enumerate(tokens):
         if not token:
             continue
-        text = token if token.isascii() and (i % 2 or token == " ") else escape(token)
+        text = token if token.isascii() and (i % 2 or token == " ") else encode(token)
         out.append("{" + text + "}" if protect[i] else text)
     return "".join(out)

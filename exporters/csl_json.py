@@ -1,0 +1,86 @@
+"""CSL-JSON (CSL 1.0.2 input data): what Pandoc, citeproc and Zotero read.
+
+One item per record, in catalog order. The record already speaks CSL's
+vocabulary, so this is a thin mapping; the choices that are not are:
+
+- Types: CSL 1.0.2 has no `preprint` type; preprints are `article` (the type
+  Zotero maps its Preprint item type to), and catalog-only records, which CSL
+  has no `misc` for, are `document`.
+- arXiv, as Zotero exports a preprint from its arXiv translator: the archive
+  ID `arXiv:2311.15566` as `number` and the repository `arXiv` as
+  `publisher`. A published paper keeps its arXiv id (and class) in `note`,
+  in the `arXiv:ID [class]` form Zotero keeps in Extra (which it exports as
+  `note`).
+- The bibliography's category goes in `keyword`; the citation key is both `id`
+  and `citation-key`.
+- Page ranges use a plain hyphen (`611-626`), the separator CSL processors
+  parse and re-format with the style's own range delimiter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bib.record import Bibliography, Person, Record
+
+CSL_TYPES = {
+    "paper-conference": "paper-conference",
+    "article-journal": "article-journal",
+    "preprint": "article",
+    "software": "software",
+    "misc": "document",
+}
+_DASHES = re.compile(r"\s*[-\u2010-\u2015]+\s*")
+
+
+def name(person: Person) -> dict[str, str]:
+    if person.literal:
+        return {"literal": person.literal}
+    return {k: v for k, v in (("family", person.family), ("given", person.given)) if v}
+
+
+def page_range(pages: str) -> str:
+    return _DASHES.sub("-", pages.strip())
+
+
+def item(record: Record) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": record.key,
+        "citation-key": record.key,
+        "type": CSL_TYPES[record.type],
+        "title": record.title,
+    }
+    if record.authors:
+        data["author"] = [name(person) for person in record.authors]
+    if record.issued:
+        data["issued"] = {"date-parts": [list(record.issued[:3])]}
+    optional = {
+        "container-title": record.container_title,
+        "collection-title": record.collection_title,
+        "volume": record.volume,
+        "issue": record.number,
+        "page": page_range(record.pages) if record.pages else None,
+        "publisher": record.publisher,
+        "publisher-place": record.publisher_place,
+        "DOI": record.doi,
+        "URL": record.url,
+        "version": record.version,
+    }
+    data.update({key: value for key, value in optional.items() if value})
+    if record.arxiv_id:
+        arxiv = f"arXiv:{record.arxiv_id}"
+        if record.type == "preprint":
+            data["number"] = arxiv
+            data.setdefault("publisher", "arXiv")
+            data.pop("issue", None)  # a preprint's number is its archive ID
+        data["note"] = f"{arxiv} [{record.arxiv_class}]" if record.arxiv_class else arxiv
+    if record.categories:
+        data["keyword"] = ", ".join(record.categories)
+    return data
+
+
+def render(bibliography: Bibliography) -> str:
+    items = [item(record) for record in bibliography.records]
+    return json.dumps(items, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -1,0 +1,170 @@
+"""The Markdown reading list: headings as in the original list, links, escaping."""
+
+from __future__ import annotations
+
+import re
+
+from bib import catalog as catalog_mod
+from bib import lock as lock_mod
+from bib.build import bibliography
+from bib.record import Bibliography, Person, Record, Section
+from exporters import markdown
+from tests.conftest import ROOT
+
+# - [text](target) — details · `key`   (text may hold escaped brackets)
+BULLET = re.compile(
+    r"^- \[(?P<text>(?:\\.|[^\]\\])*)\]\((?P<target>[^\s()]+)\)(?: — (?P<details>.*))? · `(?P<key>[^`]+)`$"
+)
+
+AUTHORS = tuple(Person(f, g) for f, g in [("Kwon", "Woosuk"), ("Li", "Zhuohan"), ("Déjà", "Łukasz"), ("Sheng", "Ying")])  # fmt: skip
+PAPER = Record(
+    id="vllm",
+    key="kwon2023efficient",
+    type="paper-conference",
+    title="Efficient Memory Management for LLM Serving with PagedAttention",
+    authors=AUTHORS,
+    issued=(2023, 10),
+    container_title="Proceedings of the 29th Symposium on Operating Systems Principles",
+    doi="10.1145/3600006.3613165",
+    arxiv_id="2309.06180",
+    url="https://vllm.ai/",
+)
+PREPRINT = Record(
+    id="spotserve",
+    key="miao2023spotserve",
+    type="preprint",
+    title="SpotServe: *Serving* [LLMs] on_preemptible <instances> & `more`",
+    authors=AUTHORS[:3],
+    issued=(2023, 11),
+    arxiv_id="2311.15566",
+    url="https://arxiv.org/abs/2311.15566v2",
+)
+PUBLISHED_NO_DOI = Record(
+    id="orca",
+    key="yu2022orca",
+    type="paper-conference",
+    title="Orca",
+    authors=(Person("Yu", "Gyeong-In"),),
+    issued=(2022,),
+    container_title="OSDI",
+    url="https://www.usenix.org/conference/osdi22/presentation/yu (talk)",
+)
+SOFTWARE = Record(
+    id="mii",
+    key="deepspeedmii",
+    type="software",
+    title="DeepSpeed-MII",
+    authors=(Person(literal="Microsoft"),),
+    url="https://github.com/microsoft/DeepSpeed-MII",
+)
+NO_LINK = Record(id="x", key="x", type="misc", title="Nothing known")
+
+
+def bullets(text: str) -> dict[str, re.Match]:
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("- "):
+            match = BULLET.match(line)
+            assert match, line
+            out[match["key"]] = match
+    return out
+
+
+def render(*records: Record, title: str = "LLM Serving / Scheduling") -> str:
+    return markdown.render(Bibliography("Awesome", (Section(title, "s", records),)))
+
+
+def test_bullet_format_with_doi_link_and_et_al():
+    line = markdown.bullet(PAPER)
+    assert line == (
+        "- [Efficient Memory Management for LLM Serving with PagedAttention]"
+        "(https://doi.org/10.1145/3600006.3613165)"
+        " — Woosuk Kwon, Zhuohan Li, Łukasz Déjà et al.,"
+        " *Proceedings of the 29th Symposium on Operating Systems Principles* 2023"
+        " · `kwon2023efficient`"
+    )
+
+
+def test_preprint_links_to_arxiv_and_says_so():
+    match = bullets(render(PREPRINT))["miao2023spotserve"]
+    assert match["target"] == "https://arxiv.org/abs/2311.15566"
+    assert match["details"] == "Woosuk Kwon, Zhuohan Li, Łukasz Déjà, *arXiv preprint* 2023"
+    assert "et al." not in match["details"]  # exactly three authors: all named
+
+
+def test_markdown_specials_in_titles_are_escaped():
+    match = bullets(render(PREPRINT))["miao2023spotserve"]
+    assert match["text"] == (
+        r"SpotServe: \*Serving\* \[LLMs\] on\_preemptible \<instances\> \& \`more\`"
+    )
+    unescaped = re.sub(r"\\(.)", r"\1", match["text"])
+    assert unescaped == PREPRINT.title
+
+
+def test_url_fallback_is_a_valid_link_destination():
+    links = bullets(render(PUBLISHED_NO_DOI, SOFTWARE))
+    assert links["yu2022orca"]["target"] == (
+        "https://www.usenix.org/conference/osdi22/presentation/yu%20%28talk%29"
+    )
+    assert links["yu2022orca"]["details"] == "Gyeong-In Yu, *OSDI* 2022"
+    assert links["deepspeedmii"]["target"] == "https://github.com/microsoft/DeepSpeed-MII"
+    assert links["deepspeedmii"]["details"] == "Microsoft"
+
+
+def test_record_without_any_link_is_plain_text():
+    assert markdown.bullet(NO_LINK) == "- Nothing known · `x`"
+
+
+def test_headings_follow_the_original_list():
+    bib = Bibliography(
+        "Awesome LLM Serving Papers",
+        (
+            Section(
+                "LLM Serving / Scheduling", "scheduling", (PAPER,), "LLM Serving", "Scheduling"
+            ),
+            Section(
+                "LLM Serving / Memory/KVCache",
+                "memory-kvcache",
+                (PREPRINT,),
+                "LLM Serving",
+                "Memory/KVCache",
+            ),
+            Section("Misc", "misc", (SOFTWARE,)),
+        ),
+    )
+    text = markdown.render(bib)
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert headings == [
+        "# Awesome LLM Serving Papers",
+        "## LLM Serving",
+        "### Scheduling",
+        "### Memory/KVCache",
+        "## Misc",
+    ]
+    assert "Generated by `bib build` from `sources.yaml`" in text.splitlines()[2]
+    assert text.endswith("`deepspeedmii`\n")
+    assert markdown.render(bib) == text
+
+
+def test_committed_markdown_links_every_record_to_its_best_identifier():
+    catalog = catalog_mod.load(ROOT / "sources.yaml")
+    bib, _ = bibliography(catalog, lock_mod.read(ROOT / "sources.lock.json"))
+    text = (ROOT / "output" / "README.md").read_text(encoding="utf-8")
+    assert text == markdown.render(bib)
+    found = bullets(text)
+    assert len(found) == len(bib.records) == 47
+    for record in bib.records:
+        match = found[record.key]
+        if record.doi:
+            assert match["target"] == f"https://doi.org/{record.doi}"
+        elif record.arxiv_id:
+            assert match["target"] == f"https://arxiv.org/abs/{record.arxiv_id}"
+        else:
+            assert match["target"] == record.url
+        assert re.sub(r"\\(.)", r"\1", match["text"]) == record.title
+        if record.type == "preprint":
+            assert "*arXiv preprint*" in match["details"]
+    assert [line for line in text.splitlines() if line.startswith("## ")] == [
+        "## LLM Serving",
+        "## Misc",
+    ]

@@ -55,29 +55,34 @@ def make_project(directory: Path, n: int) -> None:
 
 
 CHILD = """
-import resource, sys, time
+import sys, time
 from bib.build import build
+formats = sys.argv[2].split(",") if sys.argv[2] != "all" else None
 start = time.perf_counter()
-report = build(sys.argv[1] + "/sources.yaml", sys.argv[1] + "/sources.lock.json", sys.argv[1] + "/out")
+report = build(sys.argv[1] + "/sources.yaml", sys.argv[1] + "/sources.lock.json", sys.argv[1] + "/out",
+               formats)
 print(time.perf_counter() - start, report.entries)
 """
 
 
 def main(sizes: list[int]) -> None:
-    print(f"{'entries':>8} {'build s':>8} {'process s':>9} {'peak MB':>8}")
-    for n in sizes:
+    print(f"{'entries':>8} {'formats':>8} {'build s':>8} {'process s':>9} {'peak MB':>8}")
+    for n, formats in ((n, f) for n in sizes for f in ("bibtex", "all")):
         with tempfile.TemporaryDirectory() as tmp:
             make_project(Path(tmp), n)
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             start = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, "-c", CHILD, tmp], check=True, capture_output=True, text=True
+                [sys.executable, "-c", CHILD, tmp, formats],
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout.split()
             wall = time.perf_counter() - start
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             assert int(out[1]) == n
             mb = max(peak, before) / 1024
-            print(f"{n:>8} {float(out[0]):>8.3f} {wall:>9.3f} {mb:>8.1f}")
+            print(f"{n:>8} {formats:>8} {float(out[0]):>8.3f} {wall:>9.3f} {mb:>8.1f}")
             sys.stdout.flush()
 
 

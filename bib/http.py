@@ -87,43 +87,28 @@ def retry_after(response: httpx2.Response, now: float | None = None) -> float | 
     return None
 
 
-class HttpClient:
-    """A synchronous client shared by a whole run, so spacing holds across all calls."""
+class PoliteTransport(httpx2.BaseTransport):
+    """Spacing, timeouts and retries for every request that passes through, of any method.
+
+    Being a transport, it serves our own clients and pyzotero's alike (pyzotero
+    takes an httpx2 client): a 429 or 5xx is retried here, with the same
+    headers (so the same `Zotero-Write-Token`), and never reaches code that
+    would mishandle it. When retries run out, the last response is returned.
+    """
 
     def __init__(
         self,
         policies: dict[str, HostPolicy] | None = None,
         *,
-        mailto: str | None = None,
-        transport: httpx2.BaseTransport | None = None,
-        cache: ResponseCache | None = None,
+        inner: httpx2.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        contact = f"; mailto:{mailto}" if mailto else ""
-        self.user_agent = (
-            f"llm-serving-bib/{__version__} (+https://github.com/llm-serving-bib{contact})"
-        )
         self.policies = policies or {}
         self.stats = HttpStats()
-        self.cache = cache
+        self.inner = inner or httpx2.HTTPTransport(limits=httpx2.Limits(max_connections=1))
         self._sleep, self._clock = sleep, clock
         self._next_ok: dict[str, float] = {}
-        self._client = httpx2.Client(
-            headers={"User-Agent": self.user_agent},
-            follow_redirects=True,
-            transport=transport,
-            limits=httpx2.Limits(max_connections=1),
-        )
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> HttpClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def policy(self, host: str) -> HostPolicy:
         """The policy for `host:port`, else for the bare host name, else a new default one."""
@@ -148,6 +133,82 @@ class HttpClient:
             policy = self.policy(host)
             policy.interval = max(policy.interval, int(interval.rstrip("s")) / int(limit))
 
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        host = request.url.netloc.decode("ascii")
+        policy = self.policy(host)
+        request.extensions["timeout"] = httpx2.Timeout(policy.timeout).as_dict()
+        for attempt in range(policy.retries + 1):
+            self._wait_turn(host)
+            self.stats.requests += 1
+            self.stats.by_host[host] = self.stats.by_host.get(host, 0) + 1
+            self.stats.retries += bool(attempt)
+            try:
+                response = self.inner.handle_request(request)
+            except httpx2.TransportError:
+                if attempt == policy.retries:
+                    raise
+                self._hold(host, 2.0**attempt)
+                continue
+            self._hold(host, policy.interval)
+            self._learn_rate_limit(host, response)
+            asked = retry_after(response)
+            if response.status_code not in RETRYABLE:
+                if asked:  # `Backoff` on a success: honour it before the next request
+                    self._hold(host, min(asked, policy.max_wait))
+                return response
+            wait = asked if asked is not None else 2.0**attempt
+            if attempt == policy.retries or wait > policy.max_wait:
+                return response
+            response.read()
+            response.close()
+            self._hold(host, wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class HttpClient:
+    """A synchronous client shared by a whole run, so spacing holds across all calls."""
+
+    def __init__(
+        self,
+        policies: dict[str, HostPolicy] | None = None,
+        *,
+        mailto: str | None = None,
+        transport: httpx2.BaseTransport | None = None,
+        cache: ResponseCache | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        contact = f"; mailto:{mailto}" if mailto else ""
+        self.user_agent = (
+            f"llm-serving-bib/{__version__} (+https://github.com/llm-serving-bib{contact})"
+        )
+        self.cache = cache
+        self.transport = PoliteTransport(policies, inner=transport, sleep=sleep, clock=clock)
+        self._client = httpx2.Client(
+            headers={"User-Agent": self.user_agent},
+            follow_redirects=True,
+            transport=self.transport,
+        )
+
+    @property
+    def stats(self) -> HttpStats:
+        return self.transport.stats
+
+    def policy(self, host: str) -> HostPolicy:
+        return self.transport.policy(host)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def get(
         self, url: str, params: dict | None = None, headers: dict | None = None
     ) -> httpx2.Response:
@@ -159,38 +220,21 @@ class HttpClient:
         if self.cache is not None and (cached := self.cache.get(url, params)) is not None:
             return cached
         host = urlsplit(url).netloc
-        policy = self.policy(host)
-        last = "no attempt"
-        for attempt in range(policy.retries + 1):
-            self._wait_turn(host)
-            self.stats.requests += 1
-            self.stats.by_host[host] = self.stats.by_host.get(host, 0) + 1
-            if attempt:
-                self.stats.retries += 1
-            try:
-                response = self._client.get(
-                    url, params=params, headers=headers, timeout=policy.timeout
-                )
-            except httpx2.TransportError as exc:
-                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                wait = 2.0**attempt
-            else:
-                self._hold(host, policy.interval)
-                self._learn_rate_limit(host, response)
-                asked = retry_after(response)
-                if response.status_code not in RETRYABLE:
-                    if asked:  # `Backoff` on a success: honour it before the next request
-                        self._hold(host, min(asked, policy.max_wait))
-                    if self.cache is not None:
-                        self.cache.put(url, params, response)
-                    return response
-                last = f"HTTP {response.status_code}"
-                wait = asked if asked is not None else 2.0**attempt
-                if wait > policy.max_wait:
-                    raise UpstreamError(f"{host}: {last}, asked to wait {wait:.0f} s; giving up")
-            if attempt < policy.retries:
-                self._hold(host, wait)
-        raise UpstreamError(f"{host}: {last} after {policy.retries + 1} attempts")
+        attempts = self.policy(host).retries + 1
+        try:
+            response = self._client.get(url, params=params, headers=headers)
+        except httpx2.TransportError as exc:
+            name = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise UpstreamError(f"{host}: {name} after {attempts} attempts") from exc
+        if response.status_code in RETRYABLE:
+            asked = retry_after(response)
+            if asked is not None and asked > self.policy(host).max_wait:
+                message = f"asked to wait {asked:.0f} s; giving up"
+                raise UpstreamError(f"{host}: HTTP {response.status_code}, {message}")
+            raise UpstreamError(f"{host}: HTTP {response.status_code} after {attempts} attempts")
+        if self.cache is not None:
+            self.cache.put(url, params, response)
+        return response
 
 
 class _RoutedHttpx:

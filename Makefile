@@ -12,7 +12,7 @@ BIB := $(VENV)/bin/bib
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: bib test lint bench bench-resolve lock clean
+.PHONY: bib test lint bench bench-resolve lock zotero clean
 
 bib: $(STAMP)
 	$(BIB) build
@@ -48,3 +48,7 @@ clean:
 lock: $(STAMP)
 	$(VENV)/bin/python -m tests.lockgen $(DATE)
 	$(BIB) build
+
+# Mirror the catalog into the Zotero library named by ZOTERO_API_KEY / ZOTERO_LIBRARY_ID.
+zotero: $(STAMP)
+	$(BIB) zotero sync

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ from bib.errors import BibError
 from bib.markdown_import import import_markdown
 from bib.resolve import STATUSES
 from bib.resolve import run as run_resolve
+from bib.zotero_sync import run as run_zotero_sync
 from exporters import REGISTRY
 
 
@@ -159,5 +161,45 @@ def resolve_cmd(ctx, catalog: Path, lock_path: Path, refresh: bool, offline: boo
     counts = report.counts()
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
     _say(ctx, f"{summary}; {report.requests} requests")
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.group("zotero")
+def zotero_group() -> None:
+    """Mirror the catalog into a Zotero library (ZOTERO_API_KEY, ZOTERO_LIBRARY_ID, ...)."""
+
+
+@zotero_group.command("sync")
+@_catalog_options
+@click.option("--collection", help="Top collection name.  [default: the catalog's title]")
+@click.option("--dry-run", is_flag=True, help="Print the plan; send no write.")
+@click.option("--prune", is_flag=True, help="Move items that left the catalog to the trash.")
+@click.pass_context
+def zotero_sync_cmd(ctx, catalog: Path, lock_path: Path, collection, dry_run: bool, prune: bool):
+    """Put every catalog paper into one collection, one sub-collection per category.
+
+    Re-running changes nothing. Items are matched by citation key, DOI, then arXiv
+    id; items that left the catalog are only removed from the collection unless
+    --prune is given. The API key is read from the environment and never printed.
+    """
+    report = run_zotero_sync(
+        str(catalog), str(lock_path), collection=collection, dry_run=dry_run, prune=prune
+    )
+    for action in report.actions:
+        if dry_run or action.kind == "conflict":
+            detail = f" ({action.reason})" if action.reason else ""
+            _say(
+                ctx,
+                f"{action.kind:<9} {action.key}  {action.title}{detail}",
+                level=0 if action.kind == "conflict" else 1,
+            )
+    for key, title, reason in report.failed:
+        _say(ctx, f"failed {key} {title}: {reason}", level=0)
+    planned = Counter(a.kind for a in report.actions)
+    counts = planned if dry_run else Counter(report.done)
+    summary = ", ".join(f"{counts[k]} {k}" for k in sorted(counts)) or "no change"
+    verb = "would" if dry_run else "did"
+    _say(ctx, f"{verb}: {summary}; {report.requests} requests, {report.writes} writes")
     if not report.ok:
         sys.exit(1)

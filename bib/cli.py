@@ -10,6 +10,7 @@ import click
 
 from bib import __version__
 from bib.build import DEFAULT_BASENAME, build
+from bib.check import check
 from bib.errors import BibError
 from bib.markdown_import import import_markdown
 from bib.resolve import STATUSES
@@ -202,4 +203,29 @@ def zotero_sync_cmd(ctx, catalog: Path, lock_path: Path, collection, dry_run: bo
     verb = "would" if dry_run else "did"
     _say(ctx, f"{verb}: {summary}; {report.requests} requests, {report.writes} writes")
     if not report.ok:
+        sys.exit(1)
+
+
+@main.command("check")
+@_catalog_options
+@click.option(
+    "--output-dir",
+    default="output",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The outputs to compare.",
+)
+@click.pass_context
+def check_cmd(ctx, catalog: Path, lock_path: Path, output_dir: Path) -> None:
+    """Fail if the catalog, the lock and output/ are not in step (for the list's CI).
+
+    Reports unresolved entries, link mismatches no pin acknowledges, entries sharing
+    a DOI or arXiv id, colliding citation keys, a lock stale against the catalog,
+    and outputs that differ from what `bib build` writes. Sends no network request.
+    """
+    problems = check(catalog, lock_path, output_dir)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    _say(ctx, f"{len(problems)} problems" if problems else "catalog, lock and output/ are in step")
+    if problems:
         sys.exit(1)

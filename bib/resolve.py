@@ -216,7 +216,7 @@ def resolve(
     """The new lock and a report; entries that fail keep their previous locked record."""
     retrieved = (today or dt.date.today()).isoformat()
     report = ResolveReport()
-    idents = {e.id: _ident_text(e) for e in catalog.entries}
+    idents = {e.id: identifier_texts(e) for e in catalog.entries}
     todo = [
         e
         for e in catalog.entries
@@ -263,7 +263,7 @@ def _dated(record: Record, previous: LockedEntry | None, today: str) -> Record:
     return record.with_(retrieved=today)
 
 
-def _ident_text(entry: Entry) -> tuple[str, ...]:
+def identifier_texts(entry: Entry) -> tuple[str, ...]:
     return tuple(str(i) for i in identifiers(entry))
 
 

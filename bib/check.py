@@ -1,0 +1,104 @@
+"""`bib check`: everything the list's CI should refuse, without a single network request.
+
+Each check compares two things the repository holds (catalog, lock, output/)
+so a pull request that edits one and forgets another fails with a message
+that says which entry, and what to run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from bib import catalog as catalog_mod
+from bib import lock as lock_mod
+from bib.build import CATEGORY_DIR, DEFAULT_BASENAME, bibliography, render_outputs
+from bib.ids import from_link
+from bib.resolve import identifier_texts
+from exporters import REGISTRY
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # unresolved, stale, mismatch, duplicate, key, output
+    subject: str  # the entry id or output path it is about
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.subject}: {self.message}"
+
+
+def check(
+    catalog_path: str | Path = "sources.yaml",
+    lock_path: str | Path = "sources.lock.json",
+    output_dir: str | Path = "output",
+    basename: str = DEFAULT_BASENAME,
+) -> list[Problem]:
+    catalog = catalog_mod.load(catalog_path)
+    locked = lock_mod.read(lock_path)
+    problems: list[Problem] = []
+    entries = {e.id: e for e in catalog.entries}
+
+    for entry in catalog.entries:
+        if entry.id not in locked:
+            problems.append(Problem("unresolved", entry.id, "not in the lock; run `bib resolve`"))
+            continue
+        now, then = identifier_texts(entry), locked[entry.id].identifiers
+        if now != then:
+            was = ", ".join(then) or "no identifier"
+            problems.append(Problem("stale", entry.id, f"the catalog now gives "
+                                    f"{', '.join(now) or 'no identifier'}, the lock was resolved "
+                                    f"from {was}; run `bib resolve`"))  # fmt: skip
+        record = locked[entry.id].record
+        link = from_link(entry.link) if entry.link else None
+        if link and not entry.pins:
+            held = {"doi": record.doi, "arxiv": record.arxiv_id}.get(link.kind)
+            if link.kind in ("doi", "arxiv") and held and held != link.value:
+                problems.append(Problem("mismatch", entry.id, f"the link names {link} but the "
+                                        f"locked record is {link.kind}:{held}; pin the right "
+                                        "identifier with a note"))  # fmt: skip
+    for entry_id in sorted(set(locked) - set(entries)):
+        problems.append(Problem("stale", entry_id, "in the lock but no longer in the catalog"))
+
+    for kind, value_of in (("DOI", lambda r: r.doi), ("arXiv id", lambda r: r.arxiv_id)):
+        owners: dict[str, list[str]] = defaultdict(list)
+        for entry_id in entries:
+            if entry_id in locked and (value := value_of(locked[entry_id].record)):
+                owners[value].append(entry_id)
+        for value, ids in sorted(owners.items()):
+            if len(ids) > 1:
+                problems.append(Problem("duplicate", ", ".join(ids), f"share {kind} {value}"))
+
+    bib, _ = bibliography(catalog, {i: item for i, item in locked.items() if i in entries})
+    by_key: dict[str, list[str]] = defaultdict(list)
+    # Locked keys are reused verbatim, so two lock entries with one key meet here too;
+    # biber compares keys case-insensitively, so this does as well.
+    for record in bib.records:
+        by_key[record.key.lower()].append(record.id)
+    for key, ids in sorted(by_key.items()):
+        if len(ids) > 1:
+            problems.append(Problem("key", ", ".join(ids), f"share the citation key {key!r}"))
+    problems.extend(_output_drift(bib, Path(output_dir), basename))
+    return problems
+
+
+def _output_drift(bib, output_dir: Path, basename: str) -> list[Problem]:
+    expected = {
+        output_dir / rel: text
+        for rel, text in render_outputs(bib, list(REGISTRY.values()), basename).items()
+    }
+    problems = []
+    for path, text in sorted(expected.items()):
+        try:
+            actual = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            problems.append(Problem("output", str(path), "missing; run `bib build`"))
+            continue
+        if actual != text:
+            problems.append(Problem("output", str(path), "differs from what `bib build` writes"))
+    suffixes = tuple(e.suffix for e in REGISTRY.values() if e.per_category)
+    for path in sorted((output_dir / CATEGORY_DIR).glob("*")):
+        if path.name.endswith(suffixes) and path not in expected:
+            problems.append(Problem("output", str(path), "no category writes this any more"))
+    return problems

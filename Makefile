@@ -20,7 +20,7 @@ bib: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=8
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

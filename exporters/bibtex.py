@@ -51,6 +51,9 @@ def _fields(record: Record) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if record.authors:
         out.append(("author", braced(" and ".join(format_name(p) for p in record.authors))))
+    else:
+        # Styles sort and label by author; without one they need `key` (e.g. software).
+        out.append(("key", braced(escape(record.title.split(":")[0]))))
     out.append(("title", braced(protect_title(record.title))))
     if record.container_title:
         name = "journal" if record.type == "article-journal" else "booktitle"

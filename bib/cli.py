@@ -13,6 +13,7 @@ from bib.build import DEFAULT_BASENAME, build
 from bib.check import check
 from bib.errors import BibError
 from bib.markdown_import import import_markdown
+from bib.progress import TerminalBar
 from bib.resolve import STATUSES
 from bib.resolve import run as run_resolve
 from bib.zotero_sync import run as run_zotero_sync
@@ -138,22 +139,11 @@ def resolve_cmd(ctx, catalog: Path, lock_path: Path, refresh: bool, offline: boo
     Base URLs and contact come from BIB_ARXIV_URL, BIB_CROSSREF_URL, BIB_DBLP_URL
     and BIB_MAILTO. Exit status 1 if any entry is unresolved, mismatched or failed.
     """
-    on_terminal = ctx.find_root().obj["verbosity"] >= 0 and sys.stderr.isatty()
-    seen: list[str] = []
-
-    def progress(entry_id: str) -> None:
-        seen.append(entry_id)
-        click.echo(f"\rresolving {len(seen)}: {entry_id:<40}", nl=False, err=True)
-
+    bar = TerminalBar(enabled=ctx.find_root().obj["verbosity"] >= 0)
     report = run_resolve(
-        str(catalog),
-        str(lock_path),
-        refresh=refresh,
-        offline=offline,
-        progress=progress if on_terminal else None,
+        str(catalog), str(lock_path), refresh=refresh, offline=offline, progress=bar
     )
-    if seen:
-        click.echo(err=True)
+    bar.close()
     for entry_id, outcome in report.outcomes.items():
         if outcome.status in ("mismatched", "unresolved", "failed"):
             _say(ctx, f"{entry_id}: {outcome.status}: {outcome.message}", level=0)
@@ -184,9 +174,12 @@ def zotero_sync_cmd(ctx, catalog: Path, lock_path: Path, collection, dry_run: bo
     id; items that left the catalog are only removed from the collection unless
     --prune is given. The API key is read from the environment and never printed.
     """
+    bar = TerminalBar(enabled=ctx.find_root().obj["verbosity"] >= 0)
     report = run_zotero_sync(
-        str(catalog), str(lock_path), collection=collection, dry_run=dry_run, prune=prune
-    )
+        str(catalog), str(lock_path), collection=collection, dry_run=dry_run, prune=prune,
+        progress=bar,
+    )  # fmt: skip
+    bar.close()
     for action in report.actions:
         if dry_run or action.kind == "conflict":
             detail = f" ({action.reason})" if action.reason else ""

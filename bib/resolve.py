@@ -211,7 +211,7 @@ def resolve(
     refresh: bool = False,
     offline: bool = False,
     today: dt.date | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[dict[str, LockedEntry], ResolveReport]:
     """The new lock and a report; entries that fail keep their previous locked record."""
     retrieved = (today or dt.date.today()).isoformat()
@@ -234,7 +234,7 @@ def resolve(
             report.outcomes[entry.id] = Outcome(status, "" if status == "kept" else "offline")
             continue
         if progress:
-            progress(entry.id)
+            progress(len(report.outcomes), len(catalog.entries), entry.id)
         record, outcome = resolver.resolve(entry)
         if record is None and entry.id in locked:
             outcome.message += " (kept the previously locked record)"
@@ -276,7 +276,7 @@ def run(
     endpoints: Endpoints | None = None,
     client: HttpClient | None = None,
     today: dt.date | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> ResolveReport:
     """Load, resolve and write the lock atomically; the facade the CLI and tests call."""
     catalog = catalog_mod.load(catalog_path)

@@ -100,6 +100,7 @@ class _Session:
         self.writes = 0
         self.missing_collections: list[dict] = []  # ours, to create (deterministic keys)
         self.retired: list[str] = []  # ours, under the top collection, no category any more
+        self.progress: Callable[[int, int, str], None] | None = None
         try:
             self.state = json.loads(state_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -241,6 +242,8 @@ def _write_items(
     written = session.state.setdefault("items", {})
     for start in range(0, len(actions), WRITE_BATCH):
         batch = actions[start : start + WRITE_BATCH]
+        if session.progress:
+            session.progress(start, len(actions), "writing items")
         result = session.write([a.data for a in batch], "items")
         for index, action in enumerate(batch):
             failure = result.get("failed", {}).get(str(index))
@@ -295,12 +298,14 @@ def sync(
     prune: bool = False,
     state_dir: Path | None = None,
     transport: httpx2.BaseTransport | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> SyncReport:
     """Mirror `bib` into `collection` of the configured library; safe to re-run or interrupt."""
     state_dir = state_dir or default_dir() / "zotero"
     where = f"{config.endpoint}|{config.library_type}|{config.library_id}|{collection}"
     name = hashlib.sha256(where.encode()).hexdigest()[:16]
     session = _Session(config, state_dir / f"{name}.json", transport)
+    session.progress = progress
     desired = _desired(bib, config, collection)
     # Compare and send only what the item type allows, so an unsendable field never
     # looks like a difference.
@@ -331,9 +336,11 @@ def run(
     dry_run: bool = False,
     prune: bool = False,
     environ: dict[str, str] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> SyncReport:
     """The facade the CLI calls: configuration from the environment, records from the lock."""
     config = ZoteroConfig.from_env(environ)
     catalog = catalog_mod.load(catalog_path)
     bib, _unresolved = bibliography(catalog, lock_mod.read(lock_path))
-    return sync(bib, config, collection or catalog.title, dry_run=dry_run, prune=prune)
+    return sync(bib, config, collection or catalog.title, dry_run=dry_run, prune=prune,
+                progress=progress)  # fmt: skip

@@ -16,6 +16,8 @@ from bib.markdown_import import import_markdown
 from bib.progress import TerminalBar
 from bib.resolve import STATUSES
 from bib.resolve import run as run_resolve
+from bib.stats import format_table
+from bib.stats import load as load_stats
 from bib.zotero_sync import run as run_zotero_sync
 from exporters import REGISTRY
 
@@ -222,3 +224,10 @@ def check_cmd(ctx, catalog: Path, lock_path: Path, output_dir: Path) -> None:
     _say(ctx, f"{len(problems)} problems" if problems else "catalog, lock and output/ are in step")
     if problems:
         sys.exit(1)
+
+
+@main.command("stats")
+@_catalog_options
+def stats_cmd(catalog: Path, lock_path: Path) -> None:
+    """Print how many papers there are per category, year and venue (also output/*-stats.svg)."""
+    click.echo(format_table(load_stats(catalog, lock_path)), nl=False)

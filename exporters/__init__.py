@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bib.record import Bibliography
-from exporters import biblatex, bibtex, csl_json, markdown
+from exporters import biblatex, bibtex, csl_json, markdown, stats_svg
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,12 @@ REGISTRY: dict[str, Exporter] = {
             markdown.render,
             description="the reading list as Markdown, with DOI/arXiv links and citation keys",
             filename="README.md",
+        ),
+        Exporter(
+            "stats-svg",
+            "-stats.svg",
+            stats_svg.render,
+            description="a picture of the list: papers per category, year and venue (SVG)",
         ),
     )
 }

@@ -7,6 +7,7 @@ committed lock.
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from functools import cache
 from pathlib import Path
 
@@ -211,6 +212,9 @@ def test_every_locked_record_renders_in_every_exporter(name):
         single = Bibliography("T", (Section("Cat", "cat", (record,)),))
         text = exporter.render(single)
         assert text == exporter.render(single), record.id
+        if exporter.suffix.endswith(".svg"):
+            ET.fromstring(text)  # a picture carries counts, not citation keys
+            continue
         assert record.key and record.key in text, record.id
         if exporter.suffix.endswith(".bib"):
             library = bibtexparser.parse_string(text)

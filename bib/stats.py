@@ -1,0 +1,181 @@
+"""`bib stats`: how many papers per category, year and venue, for a glance at the list.
+
+`summarize` counts; `format_table` prints the counts for a terminal and
+`exporters.stats_svg` draws them. Everything is deterministic: categories keep
+the catalog's order, years ascend (records without a year last), and venues go
+by count, most first, ties by name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bib.record import Bibliography, Record
+
+# Substring of a container title (matched case-insensitively) -> the venue's short
+# name. The first match wins, so a more specific phrase comes before a phrase it
+# contains ("Machine Learning and Systems" before "Conference on Machine Learning").
+VENUES: tuple[tuple[str, str], ...] = (
+    ("Symposium on Operating Systems Principles", "SOSP"),
+    ("Operating Systems Design and Implementation", "OSDI"),
+    ("Architectural Support for Programming Languages", "ASPLOS"),
+    ("Neural Information Processing Systems", "NeurIPS"),
+    ("Machine Learning and Systems", "MLSys"),
+    ("International Conference on Machine Learning", "ICML"),
+    ("International Conference on Learning Representations", "ICLR"),
+    ("USENIX Annual Technical Conference", "USENIX ATC"),
+    ("European Conference on Computer Systems", "EuroSys"),
+    ("Networked Systems Design and Implementation", "NSDI"),
+    ("High Performance Computing, Networking, Storage and Analysis", "SC"),
+    ("Very Large Data Bases", "VLDB"),
+    ("VLDB Endowment", "VLDB"),
+    ("North American Chapter of the Association for Computational Linguistics", "NAACL"),
+    ("Empirical Methods in Natural Language Processing", "EMNLP"),
+    ("Association for Computational Linguistics", "ACL"),
+)
+PREPRINT = "arXiv"
+SOFTWARE = "software"
+NO_YEAR = "no year"
+BAR = "█"
+BAR_WIDTH = 40  # characters of the longest bar in `format_table`
+LABEL_WIDTH = 40  # longer labels are cut, with an ellipsis, in `format_table`
+
+_SPACE = re.compile(r"\s+")
+Counts = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts over every record of a bibliography (software included).
+
+    Each of `categories`, `years` and `venues` is a tuple of (label, count)
+    pairs in display order.
+    """
+
+    title: str
+    categories: Counts
+    years: Counts
+    venues: Counts
+    papers: int
+    published: int  # conference papers and journal articles
+    preprints: int
+    software: int
+    with_doi: int
+    with_arxiv: int
+
+
+def short_venue(container_title: str) -> str:
+    """The short name of a venue, or the container title itself if the table has none."""
+    title = _SPACE.sub(" ", container_title).strip()
+    folded = title.casefold()
+    for phrase, short in VENUES:
+        if phrase.casefold() in folded:
+            return short
+    return title
+
+
+def venue(record: Record) -> str:
+    """A short venue label for one record."""
+    if record.type == "software":
+        return SOFTWARE
+    if record.type == "preprint":
+        return PREPRINT if record.arxiv_id else "preprint"
+    if record.container_title and record.container_title.strip():
+        return short_venue(record.container_title)
+    return "unresolved" if record.type == "misc" else "unknown venue"
+
+
+def _by_count(counter: Counter[str]) -> Counts:
+    """Most first; ties by name (case-insensitively, then exactly)."""
+    return tuple(sorted(counter.items(), key=lambda item: (-item[1], item[0].casefold(), item[0])))
+
+
+def _by_year(records: Iterable[Record]) -> Counts:
+    counter = Counter(record.year for record in records)
+    known = sorted(year for year in counter if year is not None)
+    pairs = [(str(year), counter[year]) for year in known]
+    if None in counter:
+        pairs.append((NO_YEAR, counter[None]))
+    return tuple(pairs)
+
+
+def summarize(bibliography: Bibliography) -> Stats:
+    records = bibliography.records
+    return Stats(
+        title=bibliography.title,
+        categories=tuple((s.title, len(s.records)) for s in bibliography.sections),
+        years=_by_year(records),
+        venues=_by_count(Counter(venue(r) for r in records)),
+        papers=len(records),
+        published=sum(r.type in ("paper-conference", "article-journal") for r in records),
+        preprints=sum(r.type == "preprint" for r in records),
+        software=sum(r.type == "software" for r in records),
+        with_doi=sum(bool(r.doi) for r in records),
+        with_arxiv=sum(bool(r.arxiv_id) for r in records),
+    )
+
+
+def load(catalog_path: str | Path, lock_path: str | Path) -> Stats:
+    """The stats of the bibliography `bib build` would write from these files."""
+    # Imported here: bib.build imports the exporters, one of which imports this module.
+    from bib import build, catalog, lock
+
+    bib, _unresolved = build.bibliography(catalog.load(catalog_path), lock.read(lock_path))
+    return summarize(bib)
+
+
+def top(counts: Counts, limit: int, other: str = "other") -> Counts:
+    """The first `limit` pairs, and the rest added up as one `other` pair if there is a rest."""
+    if len(counts) <= limit:
+        return counts
+    rest = sum(count for _label, count in counts[limit:])
+    return (*counts[:limit], (other, rest))
+
+
+def totals_line(stats: Stats) -> str:
+    kinds = [
+        f"{stats.published} published",
+        f"{stats.preprints} preprint{'s' if stats.preprints != 1 else ''}",
+    ]
+    if stats.software:
+        kinds.append(f"{stats.software} software")
+    return (
+        f"{stats.papers} paper{'s' if stats.papers != 1 else ''} "
+        f"({', '.join(kinds)}; {stats.with_doi} with DOI, {stats.with_arxiv} with arXiv id)"
+    )
+
+
+def bar_length(count: int, maximum: int, width: int = BAR_WIDTH) -> int:
+    """Characters of a bar: proportional to the maximum, at least one for a non-zero count."""
+    if count <= 0 or maximum <= 0:
+        return 0
+    return max(1, (count * width * 2 + maximum) // (maximum * 2))  # rounds half up
+
+
+def _cut(label: str, width: int) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def format_table(stats: Stats) -> str:
+    """A plain-text report: one aligned table per dimension, with bars of '█'."""
+    tables = (
+        ("Papers per category", stats.categories),
+        ("Papers per year", stats.years),
+        ("Papers per venue", stats.venues),
+    )
+    pairs = [(_cut(label, LABEL_WIDTH), count) for _title, rows in tables for label, count in rows]
+    label_width = max((len(label) for label, _count in pairs), default=0)
+    count_width = max((len(str(count)) for _label, count in pairs), default=1)
+    lines = [f"{stats.title}: {totals_line(stats)}"]
+    for heading, rows in tables:
+        lines += ["", heading]
+        maximum = max((count for _label, count in rows), default=0)
+        for label, count in rows:
+            bar = BAR * bar_length(count, maximum)
+            row = f"  {_cut(label, LABEL_WIDTH):<{label_width}}  {count:>{count_width}}  {bar}"
+            lines.append(row.rstrip())
+    return "\n".join(lines) + "\n"

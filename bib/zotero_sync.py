@@ -136,6 +136,7 @@ def _desired(bib: Bibliography, config: ZoteroConfig, collection: str) -> Desire
     library = f"{config.library_type}:{config.library_id}"
     top = object_key(library, "collection", collection)
     subs = {s.title: object_key(library, "collection", collection, s.title) for s in bib.sections}
+    names = {s.title: s.name or s.title for s in bib.sections}
     items = {}
     for section in bib.sections:
         for record in section.records:
@@ -144,7 +145,7 @@ def _desired(bib: Bibliography, config: ZoteroConfig, collection: str) -> Desire
                 **data,
                 "collections": [subs[section.title]],
             }
-    return Desired(top, subs, items)
+    return Desired(top, subs, items, names)
 
 
 def _fetch_items(session: _Session, keys: list[str]) -> dict[str, dict]:
@@ -166,13 +167,10 @@ def _remote_everything(session: _Session, desired: Desired, name: str) -> tuple[
     }
     top = by_place.get((name, None), desired.top)
     subs = {
-        label: by_place.get((label.split(" / ")[-1], top), key)
+        label: by_place.get((desired.names[label], top), key)
         for label, key in desired.subcollections.items()
     }
-    renumber = {desired.top: top, **{desired.subcollections[label]: k for label, k in subs.items()}}
-    items = {k: {**d, "collections": [renumber[c] for c in d["collections"]]}
-             for k, d in desired.items.items()}  # fmt: skip
-    desired = Desired(top, subs, items)
+    desired = desired.moved_to(top, subs)
     existing = {c["key"] for c in remote}
     session.retired = sorted(
         c["key"] for c in remote
@@ -185,23 +183,29 @@ def _remote_everything(session: _Session, desired: Desired, name: str) -> tuple[
             found.update({i["key"]: i["data"] for i in session.call("reading items", page)})
     found.update(_fetch_items(session, [k for k in desired.items if k not in found]))
     session.missing_collections = [
-        {"key": key, "version": 0, "name": label.split(" / ")[-1], "parentCollection": parent}
-        for label, key, parent in [(name, top, False), *[(lbl, k, top) for lbl, k in subs.items()]]
+        {"key": key, "version": 0, "name": label, "parentCollection": parent}
+        for label, key, parent in [
+            (name, top, False),
+            *[(desired.names[lbl], k, top) for lbl, k in subs.items()],
+        ]
         if key not in existing
     ]
     return desired, found
 
 
-def _remote_since(session: _Session, desired: Desired) -> tuple[Desired, dict] | None:
-    """The items that changed on either side since the last sync, or None for a full read.
+def _remote_since(session: _Session, desired: Desired) -> tuple[Desired, Desired, dict] | None:
+    """(the wants filed where the last sync put them, the part of them to plan, remote items),
+    or None when a full read is needed.
 
     Three requests (items, collections and deletions since the stored library
     version), then only the items that changed are read and planned; the rest
     are as this tool last wrote them.
     """
     state, zot = session.state, session.zot
-    if not state.get("version") or state.get("collections") != _collection_keys(desired):
+    known = state.get("collections") or {}
+    if not state.get("version") or set(known.get("subs", {})) != set(desired.subcollections):
         return None
+    desired = desired.moved_to(known["top"], known["subs"])
     since = state["version"]
     changed = session.call("reading versions", zot.item_versions, since=since)
     collections = session.call("reading versions", zot.collection_versions, since=since)
@@ -214,9 +218,8 @@ def _remote_since(session: _Session, desired: Desired) -> tuple[Desired, dict] |
     check |= {k for k in wanted.keys() & written.keys() if written[k] != wanted[k]}
     session.missing_collections = []
     subset = {k: d for k, d in desired.items.items() if k in check}
-    return Desired(desired.top, desired.subcollections, subset), _fetch_items(
-        session, sorted(check)
-    )
+    todo = Desired(desired.top, desired.subcollections, subset, desired.names)
+    return desired, todo, _fetch_items(session, sorted(check))
 
 
 def _collection_keys(desired: Desired) -> dict:
@@ -282,8 +285,8 @@ def _apply(session: _Session, actions: list[Action], desired: Desired, report: S
     # Someone else changed these meanwhile: read them again and re-plan, once.
     fresh = _fetch_items(session, [a.key for a in stale])
     wanted = {a.key: desired.items[a.key] for a in stale if a.key in desired.items}
-    again = [a for a in plan(Desired(desired.top, desired.subcollections, wanted), fresh)
-             if a.kind in WRITING]  # fmt: skip
+    subset = Desired(desired.top, desired.subcollections, wanted, desired.names)
+    again = [a for a in plan(subset, fresh) if a.kind in WRITING]
     report.actions.extend(again)
     for action in _write_items(session, again, desired, report):
         report.failed.append((action.key, action.title, "edited by someone else twice (412)"))
@@ -313,10 +316,10 @@ def sync(
     desired.items = {k: restrict(d, valid[d["itemType"]]) for k, d in desired.items.items()}
     changes = _remote_since(session, desired)
     if changes is None:
-        todo, remote = _remote_everything(session, desired, collection)
-        desired = todo
+        desired, remote = _remote_everything(session, desired, collection)
+        todo = desired
     else:
-        todo, remote = changes
+        desired, todo, remote = changes
     actions = plan(todo, remote, prune=prune, retired=session.retired)
     report = SyncReport(actions=actions)
     if not dry_run:

@@ -162,6 +162,14 @@ class Desired:
     top: str
     subcollections: dict[str, str]  # category label -> collection key
     items: dict[str, dict]  # item key -> item data including "collections"
+    names: dict[str, str] = field(default_factory=dict)  # category label -> collection name
+
+    def moved_to(self, top: str, subcollections: dict[str, str]) -> Desired:
+        """The same wants, filed under collections that already exist with other keys."""
+        renumber = {self.top: top, **{self.subcollections[k]: v for k, v in subcollections.items()}}
+        items = {key: {**data, "collections": [renumber[c] for c in data["collections"]]}
+                 for key, data in self.items.items()}  # fmt: skip
+        return Desired(top, subcollections, items, self.names)
 
 
 def match(want_key: str, want: dict, remote: dict[str, dict]) -> tuple[str | None, str]:

@@ -268,3 +268,15 @@ def test_cli_sync_never_prints_the_key(server, tmp_path, monkeypatch):
     assert server.api_key not in real.output
     missing = CliRunner().invoke(main, args, env={"ZOTERO_API_KEY": ""})
     assert missing.exit_code == 2
+
+
+def test_collections_that_already_exist_under_other_keys_are_reused(server, bib, tmp_path):
+    top = server.add_collection(TOP)
+    scheduling = server.add_collection("Scheduling", top)
+    first = run(server, bib, tmp_path)
+    assert first.ok and first.collections_created == 9  # the other nine categories
+    assert len(server.collections) == 11
+    assert sum(scheduling in i["collections"] for i in server.items.values()) == 6
+    server.reset()
+    again = run(server, bib, tmp_path)
+    assert again.writes == 0 and len(server.requests) <= 3

@@ -21,6 +21,9 @@ from tests.upstreams.crossref import CrossrefServer
 from tests.upstreams.dblp import DblpServer
 
 TODAY = dt.date(2026, 11, 24)
+# A real paper whose arXiv feed is in the recorded corpora.
+HEAT = {"id": "heat", "title": "Heat-bath random walks with Markov bases",
+        "link": "https://arxiv.org/abs/1605.08386"}  # fmt: skip
 
 
 @pytest.fixture
@@ -94,10 +97,7 @@ def test_cold_run_resolves_warm_run_sends_nothing(tmp_path, upstreams):
 
 def test_upstream_failure_keeps_the_locked_record(tmp_path, upstreams):
     endpoints, _work, (ax, _cr, _db) = upstreams
-    catalog = write_catalog(tmp_path / "s.yaml", [
-        {"id": "heat", "title": "Heat-bath random walks with Markov bases",
-         "link": "https://arxiv.org/abs/1605.08386"},
-    ])  # fmt: skip
+    catalog = write_catalog(tmp_path / "s.yaml", [HEAT])
     lock_path = tmp_path / "l.json"
     with client() as http:
         run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
@@ -114,10 +114,7 @@ def test_upstream_failure_keeps_the_locked_record(tmp_path, upstreams):
 
 def test_offline_sends_nothing_and_reports_unresolved(tmp_path, upstreams):
     endpoints, _work, servers = upstreams
-    catalog = write_catalog(tmp_path / "s.yaml", [
-        {"id": "heat", "title": "Heat-bath random walks with Markov bases",
-         "link": "https://arxiv.org/abs/1605.08386"},
-    ])  # fmt: skip
+    catalog = write_catalog(tmp_path / "s.yaml", [HEAT])
     with client() as http:
         report = run(str(catalog), str(tmp_path / "l.json"), offline=True, endpoints=endpoints,
                      client=http)  # fmt: skip
@@ -126,10 +123,7 @@ def test_offline_sends_nothing_and_reports_unresolved(tmp_path, upstreams):
 
 
 def test_cli_offline_reports_and_exits_non_zero(tmp_path):
-    catalog = write_catalog(tmp_path / "s.yaml", [
-        {"id": "heat", "title": "Heat-bath random walks with Markov bases",
-         "link": "https://arxiv.org/abs/1605.08386"},
-    ])  # fmt: skip
+    catalog = write_catalog(tmp_path / "s.yaml", [HEAT])
     args = ["resolve", "--offline", "--catalog", str(catalog), "--lock", str(tmp_path / "l.json")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
@@ -138,10 +132,7 @@ def test_cli_offline_reports_and_exits_non_zero(tmp_path):
 
 def test_refresh_with_unchanged_upstreams_leaves_the_lock_byte_identical(tmp_path, upstreams):
     endpoints, _work, _servers = upstreams
-    catalog = write_catalog(tmp_path / "s.yaml", [
-        {"id": "heat", "title": "Heat-bath random walks with Markov bases",
-         "link": "https://arxiv.org/abs/1605.08386"},
-    ])  # fmt: skip
+    catalog = write_catalog(tmp_path / "s.yaml", [HEAT])
     lock_path = tmp_path / "l.json"
     with client() as http:
         run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
@@ -155,8 +146,7 @@ def test_refresh_with_unchanged_upstreams_leaves_the_lock_byte_identical(tmp_pat
 
 def test_changed_pin_makes_an_entry_stale(tmp_path, upstreams):
     endpoints, _work, servers = upstreams
-    paper = {"id": "heat", "title": "Heat-bath random walks with Markov bases",
-             "link": "https://arxiv.org/abs/1605.08386"}  # fmt: skip
+    paper = HEAT
     catalog = write_catalog(tmp_path / "s.yaml", [paper])
     lock_path = tmp_path / "l.json"
     with client() as http:
@@ -187,8 +177,7 @@ def test_a_dblp_pin_accepts_only_that_record(tmp_path, upstreams):
     (dblp_dir / "journals_aam_StanleyW18.json").write_text(json.dumps(info))
     with DblpServer(dblp_dir) as db:
         pinned = Endpoints(endpoints.arxiv, endpoints.crossref, db.base_url + "/search/publ/api")
-        paper = {"id": "heat", "title": "Heat-bath random walks with Markov bases",
-                 "link": "https://arxiv.org/abs/1605.08386"}  # fmt: skip
+        paper = HEAT
         for pin, expected in (
             ("journals/aam/Other18", None),
             ("journals/aam/StanleyW18", "journals/aam/StanleyW18"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,6 +103,24 @@ def _stale_category_files(
     return stale
 
 
+@contextmanager
+def _without_cycle_collector() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the duration of a build.
+
+    A build allocates about a hundred objects per entry that all live until it
+    ends; the collector rescans them again and again and finds nothing (our
+    objects hold no cycles), which was half the time of a 10,000-entry build.
+    Reference counting still frees everything.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build(
     catalog_path: str | Path = "sources.yaml",
     lock_path: str | Path = "sources.lock.json",
@@ -108,6 +129,11 @@ def build(
     basename: str = DEFAULT_BASENAME,
 ) -> BuildReport:
     """Render everything in memory first, so bad input leaves `output/` untouched."""
+    with _without_cycle_collector():
+        return _build(catalog_path, lock_path, output_dir, formats, basename)
+
+
+def _build(catalog_path, lock_path, output_dir, formats, basename) -> BuildReport:
     catalog = catalog_mod.load(catalog_path)
     locked = lock_mod.read(lock_path)
     exporters = [REGISTRY[name] for name in (formats or list(REGISTRY))]

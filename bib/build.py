@@ -133,7 +133,13 @@ def build(
         return _build(catalog_path, lock_path, output_dir, formats, basename)
 
 
-def _build(catalog_path, lock_path, output_dir, formats, basename) -> BuildReport:
+def _build(
+    catalog_path: str | Path,
+    lock_path: str | Path,
+    output_dir: str | Path,
+    formats: list[str] | None,
+    basename: str,
+) -> BuildReport:
     catalog = catalog_mod.load(catalog_path)
     locked = lock_mod.read(lock_path)
     exporters = [REGISTRY[name] for name in (formats or list(REGISTRY))]

@@ -54,6 +54,13 @@ def _catalog_options(command):
     )(command)  # fmt: skip
 
 
+def _output_dir_option(help_text: str):
+    return click.option(
+        "--output-dir", default="output", show_default=True,
+        type=click.Path(file_okay=False, path_type=Path), help=help_text,
+    )  # fmt: skip
+
+
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="bib")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
@@ -88,13 +95,7 @@ def import_markdown_cmd(ctx: click.Context, path: Path, output: Path | None, for
 
 @main.command("build")
 @_catalog_options
-@click.option(
-    "--output-dir",
-    default="output",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where files are written.",
-)
+@_output_dir_option("Where files are written.")
 @click.option(
     "--format",
     "formats",
@@ -203,13 +204,7 @@ def zotero_sync_cmd(ctx, catalog: Path, lock_path: Path, collection, dry_run: bo
 
 @main.command("check")
 @_catalog_options
-@click.option(
-    "--output-dir",
-    default="output",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The outputs to compare.",
-)
+@_output_dir_option("The outputs to compare.")
 @click.pass_context
 def check_cmd(ctx, catalog: Path, lock_path: Path, output_dir: Path) -> None:
     """Fail if the catalog, the lock and output/ are not in step (for the list's CI).

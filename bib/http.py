@@ -244,8 +244,7 @@ class _RoutedHttpx:
         self._client = client
 
     def get(self, url: str, params=None, headers=None, timeout=None, **_: object):
-        response = self._client.get(url, params=params, headers=headers)
-        return response
+        return self._client.get(url, params=params, headers=headers)
 
     def __getattr__(self, name: str):
         return getattr(httpx2, name)

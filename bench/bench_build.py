@@ -56,11 +56,13 @@ def make_project(directory: Path, n: int) -> None:
 
 CHILD = """
 import sys, time
-from bib.build import build
+from pathlib import Path
+from bib.commands.build import build
+from bib.project import Project
 formats = sys.argv[2].split(",") if sys.argv[2] != "all" else None
 start = time.perf_counter()
-report = build(sys.argv[1] + "/sources.yaml", sys.argv[1] + "/sources.lock.json", sys.argv[1] + "/out",
-               formats)
+root = Path(sys.argv[1])
+report = build(Project.load(root / "sources.yaml", root / "sources.lock.json"), root / "out", formats)
 print(time.perf_counter() - start, report.entries)
 """
 

@@ -24,8 +24,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from bib.http import Endpoints, polite_client
-from bib.resolve import run
+from bib.commands.resolve import run
+from bib.project import Project
+from bib.sources import Endpoints, polite_client
 from tests.upstreams.arxiv import ArxivServer
 from tests.upstreams.crossref import CrossrefServer
 from tests.upstreams.dblp import DblpServer
@@ -86,11 +87,12 @@ def measure(catalog: Path, fixtures: Path, lock_path: Path, latency: float) -> d
         servers = {"arxiv": ax, "crossref": cr, "dblp": db}
         for server in servers.values():
             server.latency = latency
-        endpoints = Endpoints(ax.base_url + "/api/query", cr.base_url, db.base_url + "/search/publ/api",
-                              mailto="bench@example.org")  # fmt: skip
+        urls = {"arxiv": ax.base_url + "/api/query", "crossref": cr.base_url,
+                "dblp": db.base_url + "/search/publ/api"}  # fmt: skip
+        endpoints = Endpoints(urls, mailto="bench@example.org")
         start = time.perf_counter()
         with polite_client(endpoints) as client:
-            report = run(str(catalog), str(lock_path), endpoints=endpoints, client=client,
+            report = run(Project.load(catalog, lock_path), endpoints=endpoints, client=client,
                          today=dt.date(2026, 11, 24))  # fmt: skip
             intervals = {name: client.policy(urlsplit(s.base_url).netloc).interval
                          for name, s in servers.items()}  # fmt: skip

@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bib import catalog, lock
-from bib.build import bibliography
+from bib.project import Project
 from bib.record import Bibliography, Person, Record, Section
-from bib.zotero_sync import ZoteroConfig, sync
+from exporters.zotero.session import ZoteroConfig
+from exporters.zotero.sync import sync
 from tests.upstreams.zotero import ZoteroServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,9 +58,7 @@ def main(sizes: list[int]) -> None:
     )
     for n in sizes:
         if n == 47:
-            bib = bibliography(
-                catalog.load(ROOT / "sources.yaml"), lock.read(ROOT / "sources.lock.json")
-            )[0]
+            bib = Project.load(ROOT / "sources.yaml", ROOT / "sources.lock.json").bibliography
         else:
             bib = synthetic(n)
         with tempfile.TemporaryDirectory() as state, ZoteroServer() as server:

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from bib.errors import CatalogError
-from bib.ids import Identifier, is_dblp_key, normalize_arxiv, normalize_doi
+from bib.ids import Identifier, from_link, is_dblp_key, normalize_arxiv, normalize_doi
 from bib.text import ascii_fold
 
 # libyaml's loader is ten times faster; its nodes carry the same line marks.
@@ -25,7 +25,6 @@ _TOP_FIELDS = {"title", "description", "categories"}
 _CATEGORY_FIELDS = {"name", "group", "slug", "papers"}
 _PIN_FIELDS = ("doi", "arxiv", "dblp", "url")
 _ENTRY_FIELDS = {"id", "title", "link", "label", "type", "aliases", "note", *_PIN_FIELDS}
-_PIN_FIELDS = ("doi", "arxiv", "dblp", "url")
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,19 @@ class Entry:
     aliases: tuple[str, ...] = ()
     note: str | None = None
     line: int = 0
+
+    @property
+    def identifiers(self) -> tuple[Identifier, ...]:
+        """Pins win over the link; a link that identifies nothing gives no identifier."""
+        if self.pins:
+            return self.pins
+        found = from_link(self.link) if self.link else None
+        return (found,) if found else ()
+
+    @property
+    def identifier_texts(self) -> tuple[str, ...]:
+        """The identifiers as the lock records them: a change means resolving again."""
+        return tuple(str(i) for i in self.identifiers)
 
 
 @dataclass(frozen=True)

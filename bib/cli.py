@@ -1,4 +1,9 @@
-"""The `bib` command: registers click commands; the work is done in plain functions."""
+"""The `bib` command: registers click commands and prints their reports.
+
+The work is done by plain functions in `bib.commands`, which tests call
+directly. Each command imports its module when it runs, so `bib --help` and
+`bib build` never load the HTTP clients, and `bib resolve` no exporter.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,8 @@ from pathlib import Path
 import click
 
 from bib import __version__
-from bib.build import DEFAULT_BASENAME, build
-from bib.check import check
 from bib.errors import BibError
-from bib.markdown_import import import_markdown
-from bib.progress import TerminalBar
-from bib.resolve import STATUSES
-from bib.resolve import run as run_resolve
-from bib.stats import format_table
-from bib.stats import load as load_stats
-from bib.zotero_sync import run as run_zotero_sync
+from bib.outputs import DEFAULT_BASENAME
 from exporters import REGISTRY
 
 
@@ -40,6 +37,18 @@ def _say(ctx: click.Context, message: str, level: int = 1) -> None:
         click.echo(f"warning: {message}", err=True)
     elif verbosity >= level:
         click.echo(message, err=level > 1)
+
+
+def _progress(ctx: click.Context):
+    from bib.progress import TerminalBar
+
+    return TerminalBar(enabled=ctx.find_root().obj["verbosity"] >= 0)
+
+
+def _project(catalog: Path, lock_path: Path):
+    from bib.project import Project
+
+    return Project.load(catalog, lock_path)
 
 
 def _catalog_options(command):
@@ -83,14 +92,14 @@ def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 @click.pass_context
 def import_markdown_cmd(ctx: click.Context, path: Path, output: Path | None, force: bool) -> None:
     """Turn an awesome-list Markdown file into a catalog (sources.yaml) skeleton."""
-    text = import_markdown(path)
     if output is None:
-        click.echo(text, nl=False)
+        from bib.markdown_import import import_markdown
+
+        click.echo(import_markdown(path), nl=False)
         return
-    if output.exists() and not force:
-        raise click.UsageError(f"{output} exists; pass --force to overwrite its curation")
-    output.write_text(text, encoding="utf-8")
-    _say(ctx, f"wrote {text.count('  - id: ')} entries to {output}")
+    from bib.commands.import_markdown import import_to
+
+    _say(ctx, f"wrote {import_to(path, output, force=force)} entries to {output}")
 
 
 @main.command("build")
@@ -114,7 +123,9 @@ def build_cmd(
     ctx, catalog: Path, lock_path: Path, output_dir: Path, formats, basename: str
 ) -> None:
     """Write output/ from the catalog and the lock, with no network access."""
-    report = build(catalog, lock_path, output_dir, list(formats) or None, basename)
+    from bib.commands.build import build
+
+    report = build(_project(catalog, lock_path), output_dir, list(formats) or None, basename)
     for warning in report.warnings:
         _say(ctx, warning, level=0)
     for path in report.written:
@@ -142,11 +153,12 @@ def resolve_cmd(ctx, catalog: Path, lock_path: Path, refresh: bool, offline: boo
     Base URLs and contact come from BIB_ARXIV_URL, BIB_CROSSREF_URL, BIB_DBLP_URL
     and BIB_MAILTO. Exit status 1 if any entry is unresolved, mismatched or failed.
     """
-    bar = TerminalBar(enabled=ctx.find_root().obj["verbosity"] >= 0)
-    report = run_resolve(
-        str(catalog), str(lock_path), refresh=refresh, offline=offline, progress=bar
-    )
-    bar.close()
+    from bib.commands.resolve import run
+    from bib.resolve import STATUSES
+
+    project = _project(catalog, lock_path)
+    with _progress(ctx) as bar:
+        report = run(project, refresh=refresh, offline=offline, progress=bar)
     for entry_id, outcome in report.outcomes.items():
         if outcome.status in ("mismatched", "unresolved", "failed"):
             _say(ctx, f"{entry_id}: {outcome.status}: {outcome.message}", level=0)
@@ -177,12 +189,11 @@ def zotero_sync_cmd(ctx, catalog: Path, lock_path: Path, collection, dry_run: bo
     id; items that left the catalog are only removed from the collection unless
     --prune is given. The API key is read from the environment and never printed.
     """
-    bar = TerminalBar(enabled=ctx.find_root().obj["verbosity"] >= 0)
-    report = run_zotero_sync(
-        str(catalog), str(lock_path), collection=collection, dry_run=dry_run, prune=prune,
-        progress=bar,
-    )  # fmt: skip
-    bar.close()
+    from bib.commands.zotero import run
+
+    project = _project(catalog, lock_path)
+    with _progress(ctx) as bar:
+        report = run(project, collection=collection, dry_run=dry_run, prune=prune, progress=bar)
     for action in report.actions:
         if dry_run or action.kind == "conflict":
             detail = f" ({action.reason})" if action.reason else ""
@@ -213,7 +224,9 @@ def check_cmd(ctx, catalog: Path, lock_path: Path, output_dir: Path) -> None:
     a DOI or arXiv id, colliding citation keys, a lock stale against the catalog,
     and outputs that differ from what `bib build` writes. Sends no network request.
     """
-    problems = check(catalog, lock_path, output_dir)
+    from bib.commands.check import check
+
+    problems = check(_project(catalog, lock_path), output_dir)
     for problem in problems:
         click.echo(str(problem), err=True)
     _say(ctx, f"{len(problems)} problems" if problems else "catalog, lock and output/ are in step")
@@ -225,4 +238,6 @@ def check_cmd(ctx, catalog: Path, lock_path: Path, output_dir: Path) -> None:
 @_catalog_options
 def stats_cmd(catalog: Path, lock_path: Path) -> None:
     """Print how many papers there are per category, year and venue (also output/*-stats.svg)."""
-    click.echo(format_table(load_stats(catalog, lock_path)), nl=False)
+    from bib.commands.stats import format_table, stats
+
+    click.echo(format_table(stats(_project(catalog, lock_path))), nl=False)

@@ -43,7 +43,3 @@ class CatalogError(InputError):
 
 class LockError(InputError):
     """`sources.lock.json` cannot be read back into records."""
-
-
-class ExportError(BibError):
-    """An exporter could not produce its output."""

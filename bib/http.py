@@ -1,18 +1,17 @@
-"""The one HTTP layer every upstream goes through.
+"""The one HTTP layer every upstream goes through, and the Zotero sink too.
 
 Politeness lives here and nowhere else, as in arxiv.py's shared client: one
-connection at a time, a minimum spacing per host (arXiv asks for 3 s),
-timeouts, and retries with backoff that honour `Retry-After` and `Backoff`.
-Base URLs come from the environment so tests and mirrors can point anywhere.
+connection at a time, a minimum spacing per host, timeouts, and retries with
+backoff that honour `Retry-After` and `Backoff`. It names no upstream: each
+module under `bib.sources` declares its own base URL, environment variable
+and spacing, and hands them to `HttpClient` as host policies.
 """
 
 from __future__ import annotations
 
 import email.utils
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -29,27 +28,6 @@ class UpstreamError(BibError):
     """An upstream could not answer (after retries) or answered nonsense."""
 
     exit_code = 3
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """Base URLs and contact, from `BIB_*` environment variables (see README)."""
-
-    arxiv: str = "https://export.arxiv.org/api/query"
-    crossref: str = "https://api.crossref.org"
-    dblp: str = "https://dblp.org/search/publ/api"
-    mailto: str | None = None
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Endpoints:
-        env = os.environ if environ is None else environ
-        defaults = cls()
-        return cls(
-            arxiv=env.get("BIB_ARXIV_URL", defaults.arxiv),
-            crossref=env.get("BIB_CROSSREF_URL", defaults.crossref).rstrip("/"),
-            dblp=env.get("BIB_DBLP_URL", defaults.dblp),
-            mailto=env.get("BIB_MAILTO") or env.get("CROSSREF_MAILTO") or None,
-        )
 
 
 @dataclass
@@ -94,17 +72,20 @@ class PoliteTransport(httpx2.BaseTransport):
     takes an httpx2 client): a 429 or 5xx is retried here, with the same
     headers (so the same `Zotero-Write-Token`), and never reaches code that
     would mishandle it. When retries run out, the last response is returned.
+    Every request leaves with our User-Agent, whatever the library above set.
     """
 
     def __init__(
         self,
         policies: dict[str, HostPolicy] | None = None,
         *,
+        user_agent: str | None = None,
         inner: httpx2.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.policies = policies or {}
+        self.user_agent = user_agent
         self.stats = HttpStats()
         self.inner = inner or httpx2.HTTPTransport(limits=httpx2.Limits(max_connections=1))
         self._sleep, self._clock = sleep, clock
@@ -136,6 +117,8 @@ class PoliteTransport(httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         host = request.url.netloc.decode("ascii")
         policy = self.policy(host)
+        if self.user_agent:
+            request.headers["User-Agent"] = self.user_agent
         request.extensions["timeout"] = httpx2.Timeout(policy.timeout).as_dict()
         for attempt in range(policy.retries + 1):
             self._wait_turn(host)
@@ -169,7 +152,11 @@ class PoliteTransport(httpx2.BaseTransport):
 
 
 class HttpClient:
-    """A synchronous client shared by a whole run, so spacing holds across all calls."""
+    """A synchronous client shared by a whole run, so spacing holds across all calls.
+
+    The one factory of HTTP clients: our upstream clients use `get`, habanero is
+    routed through it (`bib.sources.crossref`), and pyzotero is handed `httpx`.
+    """
 
     def __init__(
         self,
@@ -181,17 +168,16 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.mailto = mailto
         contact = f"; mailto:{mailto}" if mailto else ""
         self.user_agent = (
             f"llm-serving-bib/{__version__} (+https://github.com/llm-serving-bib{contact})"
         )
         self.cache = cache
-        self.transport = PoliteTransport(policies, inner=transport, sleep=sleep, clock=clock)
-        self._client = httpx2.Client(
-            headers={"User-Agent": self.user_agent},
-            follow_redirects=True,
-            transport=self.transport,
+        self.transport = PoliteTransport(
+            policies, user_agent=self.user_agent, inner=transport, sleep=sleep, clock=clock
         )
+        self.httpx = httpx2.Client(follow_redirects=True, transport=self.transport)
 
     @property
     def stats(self) -> HttpStats:
@@ -201,7 +187,7 @@ class HttpClient:
         return self.transport.policy(host)
 
     def close(self) -> None:
-        self._client.close()
+        self.httpx.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -222,7 +208,7 @@ class HttpClient:
         host = urlsplit(url).netloc
         attempts = self.policy(host).retries + 1
         try:
-            response = self._client.get(url, params=params, headers=headers)
+            response = self.httpx.get(url, params=params, headers=headers)
         except httpx2.TransportError as exc:
             name = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             raise UpstreamError(f"{host}: {name} after {attempts} attempts") from exc
@@ -235,50 +221,3 @@ class HttpClient:
         if self.cache is not None:
             self.cache.put(url, params, response)
         return response
-
-
-class _RoutedHttpx:
-    """Stands in for the `httpx2` module inside habanero, sending its GETs through us."""
-
-    def __init__(self, client: HttpClient) -> None:
-        self._client = client
-
-    def get(self, url: str, params=None, headers=None, timeout=None, **_: object):
-        return self._client.get(url, params=params, headers=headers)
-
-    def __getattr__(self, name: str):
-        return getattr(httpx2, name)
-
-
-@contextmanager
-def routed_habanero(client: HttpClient) -> Iterator[None]:
-    """Route habanero's requests through `client` for the duration of the block.
-
-    habanero calls `httpx2.get` at module level and takes no client, so this is
-    the only way its requests get our spacing, retries and rate-limit reading.
-    """
-    import habanero.request
-    import habanero.request_class
-
-    modules = (habanero.request, habanero.request_class)
-    saved = [module.httpx2 for module in modules]
-    for module in modules:
-        module.httpx2 = _RoutedHttpx(client)  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        for module, original in zip(modules, saved, strict=True):
-            module.httpx2 = original
-
-
-def polite_client(endpoints: Endpoints, **kwargs) -> HttpClient:
-    """The client a real run uses: arXiv's 3-second rule, one DBLP request a second.
-
-    Crossref's pace is learned from its `x-rate-limit-*` headers as they arrive.
-    """
-    policies = {
-        urlsplit(endpoints.arxiv).netloc: HostPolicy(interval=3.0),
-        urlsplit(endpoints.dblp).netloc: HostPolicy(interval=1.0),
-        urlsplit(endpoints.crossref).netloc: HostPolicy(),
-    }
-    return HttpClient(policies, mailto=endpoints.mailto, **kwargs)

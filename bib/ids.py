@@ -1,7 +1,7 @@
 """Identifiers: what a link or a pin says about which paper an entry is.
 
-Every resolver is chosen by an identifier's kind, as manubot's cite module does,
-so the parsing of links lives here and nowhere else.
+Resolution dispatches on an identifier's kind (`bib.resolve.HANDLERS`), as
+manubot's cite module does, so the parsing of links lives here and nowhere else.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def is_dblp_key(text: str) -> bool:
 def from_link(link: str) -> Identifier | None:
     """The identifier a link names, or None when the link identifies no paper.
 
-    A URL identifier is returned only for pages a resolver can read (PMLR,
+    A URL identifier is returned only for landing pages of one paper (PMLR,
     USENIX, OpenReview, NeurIPS proceedings); GitHub repositories, project sites
     and authors' PDFs identify nothing and return None.
     """

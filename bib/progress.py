@@ -29,3 +29,9 @@ class TerminalBar:
         if self.drawn:
             self.stream.write("\n")
             self.drawn = False
+
+    def __enter__(self) -> TerminalBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()  # also when the run fails, so its error starts on a line of its own

@@ -7,16 +7,10 @@ CSL-JSON is a thin mapping and BibTeX/Zotero mappings live in their exporters.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 RecordType = Literal["paper-conference", "article-journal", "preprint", "software", "misc"]
-RECORD_TYPES: tuple[str, ...] = (
-    "paper-conference",
-    "article-journal",
-    "preprint",
-    "software",
-    "misc",
-)
+RECORD_TYPES: tuple[str, ...] = get_args(RecordType)
 
 
 class Person(NamedTuple):

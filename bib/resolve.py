@@ -1,11 +1,12 @@
-"""`bib resolve`: catalog entries to records, from the best source there is.
+"""Catalog entries to records, from the best source there is.
 
 Order of work: the lock first (entries whose identifiers did not change are
 not fetched again), then batched fetches by identifier kind (all arXiv ids in
-few requests, all DOIs in few requests), then per-entry searches where a paper
-has no usable identifier or a preprint may have a published version. Every
-candidate passes `bib.match` before it is accepted; an upstream failure keeps
-the previously locked record.
+few requests, all DOIs in few requests), then each entry's identifiers go
+through `HANDLERS`, one handler per identifier kind, as manubot's cite
+handlers do. A preprint without a published record is then looked up by
+title. Every candidate passes `bib.match` before it is accepted; an upstream
+failure keeps the previously locked record.
 """
 
 from __future__ import annotations
@@ -15,19 +16,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bib import catalog as catalog_mod
-from bib import lock as lock_mod
-from bib.build import fallback_record
-from bib.cache import ResponseCache
-from bib.cache import default_dir as cache_dir
 from bib.catalog import Catalog, Entry
-from bib.http import Endpoints, HttpClient, UpstreamError, polite_client
-from bib.ids import Identifier, from_link
+from bib.http import HttpClient, UpstreamError
+from bib.ids import Identifier, Kind
 from bib.keys import assign_keys
 from bib.lock import LockedEntry
 from bib.match import accepts, normalize_title, title_matches
+from bib.project import fallback_record
 from bib.record import Record
-from bib.sources import arxiv, crossref, dblp
+from bib.sources import Endpoints, arxiv, crossref, dblp
 
 STATUSES = ("kept", "resolved", "upgraded", "renamed", "mismatched", "unresolved", "failed")
 
@@ -56,12 +53,22 @@ class ResolveReport:
         )
 
 
-def identifiers(entry: Entry) -> tuple[Identifier, ...]:
-    """Pins win over the link; a link that identifies nothing gives no identifier."""
-    if entry.pins:
-        return entry.pins
-    found = from_link(entry.link) if entry.link else None
-    return (found,) if found else ()
+class _Stop(Exception):
+    """A handler's verdict that ends an entry's resolution: mismatched, unresolved or failed."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.outcome = Outcome(status, message)
+
+
+@dataclass
+class _Context:
+    """What the handlers have learned about one entry so far."""
+
+    titles: list[str]  # the list's title, the aliases, then the preprint's title
+    queue: list[Identifier]  # identifiers still to look at
+    preprint: Record | None = None
+    searched: bool = False  # a title search already ran (a DBLP pin is one)
 
 
 def _merge_published(published: Record, preprint: Record | None) -> Record:
@@ -75,7 +82,9 @@ def _merge_published(published: Record, preprint: Record | None) -> Record:
     )
 
 
-class _Resolver:
+class _Run:
+    """One resolve run: the client, the batches fetched up front, and what failed."""
+
     def __init__(self, client: HttpClient, endpoints: Endpoints) -> None:
         self.client = client
         self.endpoints = endpoints
@@ -90,11 +99,11 @@ class _Resolver:
         DOIs the batch's preprints point to) go to Crossref while the client
         waits for arXiv's next slot, so the run costs little more than arXiv's floor.
         """
-        ids = [i for e in todo for i in identifiers(e)]
+        ids = [i for e in todo for i in e.identifiers]
         pending = [i.value for i in ids if i.kind == "doi"]
         arxiv_ids = [i.value for i in ids if i.kind == "arxiv"]
         try:
-            for found in arxiv.fetch_batches(self.client, self.endpoints.arxiv, arxiv_ids):
+            for found in arxiv.fetch_batches(self.client, self.endpoints["arxiv"], arxiv_ids):
                 self.arxiv.update(found)
                 pending += [p.published_doi for p in found.values() if p.published_doi]
                 self._fetch_dois(pending)
@@ -108,13 +117,11 @@ class _Resolver:
         if not dois or "doi" in self.failures:
             return
         try:
-            self.crossref.update(crossref.fetch_dois(self.client, self.endpoints, dois))
+            self.crossref.update(crossref.fetch_dois(self.client, self.endpoints["crossref"], dois))
         except UpstreamError as exc:
             self.failures["doi"] = str(exc)
 
-    def search_published(
-        self, titles: list[str], preprint: Record | None, dblp_key: str | None = None
-    ) -> Record | None:
+    def search_published(self, ctx: _Context, dblp_key: str | None = None) -> Record | None:
         """The peer-reviewed version, looked up by title: DBLP first, then Crossref.
 
         DBLP covers the venues without DOIs (USENIX, PMLR, NeurIPS, MLSys) and
@@ -122,22 +129,24 @@ class _Resolver:
         known title is tried in turn (the list's, the preprint's, the aliases)
         until one finds a match, so renamed papers are found too.
         """
+        ctx.searched = True
+        preprint = ctx.preprint
         authors = preprint.authors if preprint else ()
         first = [preprint.title] if preprint else []
-        by_form = {normalize_title(t): t for t in reversed([*first, *titles])}
+        by_form = {normalize_title(t): t for t in reversed([*first, *ctx.titles])}
         queries = list(reversed(by_form.values()))
         for query in queries:
-            for hit in dblp.search(self.client, self.endpoints.dblp, query):
+            for hit in dblp.search(self.client, self.endpoints["dblp"], query):
                 if dblp_key and hit.dblp_key != dblp_key:
                     continue  # a pinned DBLP record is the only one accepted
-                if hit.type != "preprint" and accepts(hit, titles, authors):
+                if hit.type != "preprint" and accepts(hit, ctx.titles, authors):
                     return self._complete_from_crossref(hit)
         if dblp_key:
             return None
         for query in queries[:1]:
-            for hit in crossref.search_title(self.client, self.endpoints, query):
+            for hit in crossref.search_title(self.client, self.endpoints["crossref"], query):
                 if hit.type in ("paper-conference", "article-journal") and accepts(
-                    hit, titles, authors
+                    hit, ctx.titles, authors
                 ):
                     return hit
         return None
@@ -147,49 +156,37 @@ class _Resolver:
         if not hit.doi:
             return hit
         if hit.doi not in self.crossref:
-            self.crossref.update(crossref.fetch_dois(self.client, self.endpoints, [hit.doi]))
+            self.crossref.update(
+                crossref.fetch_dois(self.client, self.endpoints["crossref"], [hit.doi])
+            )
         full = self.crossref.get(hit.doi)
         return full.with_(dblp_key=hit.dblp_key) if full else hit
 
     def resolve(self, entry: Entry) -> tuple[Record | None, Outcome]:
         if entry.type == "software":
             return fallback_record(entry), Outcome("resolved", "software, as the list gives it")
-        ids = identifiers(entry)
-        titles = [entry.title, *entry.aliases]
-        by_kind = {i.kind: i.value for i in ids}
-        for kind in by_kind:
+        idents = sorted(entry.identifiers, key=lambda i: ORDER.index(i.kind))
+        for kind in dict.fromkeys(i.kind for i in idents):
             if kind in self.failures:
                 return None, Outcome("failed", self.failures[kind])
-        preprint = None
-        if "arxiv" in by_kind:
-            paper = self.arxiv.get(by_kind["arxiv"])
-            if paper is None:
-                return None, Outcome("failed", f"arXiv returned nothing for {by_kind['arxiv']}")
-            if not title_matches(paper.record.title, titles):
-                message = f"arXiv {paper.record.arxiv_id} is {paper.record.title!r}, not the list's"
-                return None, Outcome("mismatched", message)
-            preprint = paper.record
-            titles.append(preprint.title)
-            if paper.published_doi and "doi" not in by_kind:
-                by_kind["doi"] = paper.published_doi
-        if "doi" in by_kind:
-            published = self.crossref.get(by_kind["doi"])
-            if published is None:
-                return None, Outcome("unresolved", f"Crossref does not know DOI {by_kind['doi']}")
-            if not accepts(published, titles, preprint.authors if preprint else ()):
-                message = f"DOI {by_kind['doi']} is {published.title!r}, not the list's"
-                return None, Outcome("mismatched", message)
-            return self._done(_merge_published(published, preprint), entry, preprint)
+        ctx = _Context(titles=[entry.title, *entry.aliases], queue=idents)
+        published = None
         try:
-            published = self.search_published(titles, preprint, by_kind.get("dblp"))
+            while ctx.queue and published is None:
+                ident = ctx.queue.pop(0)
+                published = HANDLERS[ident.kind](self, ident.value, ctx)
+            if published is None and not ctx.searched:
+                published = self.search_published(ctx)
+        except _Stop as stop:
+            return None, stop.outcome
         except UpstreamError as exc:
-            if preprint is None:
+            if ctx.preprint is None:
                 return None, Outcome("failed", str(exc))
-            return self._done(preprint, entry, None, f"published version not checked: {exc}")
+            return self._done(ctx.preprint, entry, None, f"published version not checked: {exc}")
         if published is not None:
-            return self._done(_merge_published(published, preprint), entry, preprint)
-        if preprint is not None:
-            return self._done(preprint, entry, None)
+            return self._done(_merge_published(published, ctx.preprint), entry, ctx.preprint)
+        if ctx.preprint is not None:
+            return self._done(ctx.preprint, entry, None)
         return None, Outcome("unresolved", "no identifier and no source has a matching title")
 
     def _done(
@@ -200,6 +197,52 @@ class _Resolver:
         if renamed and not note:
             note = f"found as {record.title!r}"
         return record, Outcome(status, note, renamed)
+
+
+def _arxiv(run: _Run, value: str, ctx: _Context) -> Record | None:
+    """The preprint; where arXiv names its published DOI, that DOI is looked at next."""
+    paper = run.arxiv.get(value)
+    if paper is None:
+        raise _Stop("failed", f"arXiv returned nothing for {value}")
+    if not title_matches(paper.record.title, ctx.titles):
+        message = f"arXiv {paper.record.arxiv_id} is {paper.record.title!r}, not the list's"
+        raise _Stop("mismatched", message)
+    ctx.preprint = paper.record
+    ctx.titles.append(paper.record.title)
+    if paper.published_doi and not any(i.kind == "doi" for i in ctx.queue):
+        ctx.queue.insert(0, Identifier("doi", paper.published_doi))
+    return None
+
+
+def _doi(run: _Run, value: str, ctx: _Context) -> Record | None:
+    published = run.crossref.get(value)
+    if published is None:
+        raise _Stop("unresolved", f"Crossref does not know DOI {value}")
+    authors = ctx.preprint.authors if ctx.preprint else ()
+    if not accepts(published, ctx.titles, authors):
+        raise _Stop("mismatched", f"DOI {value} is {published.title!r}, not the list's")
+    return published
+
+
+def _dblp(run: _Run, value: str, ctx: _Context) -> Record | None:
+    """A pinned DBLP record: the title search accepts that record and no other."""
+    return run.search_published(ctx, dblp_key=value)
+
+
+def _url(run: _Run, value: str, ctx: _Context) -> Record | None:
+    """No source reads landing pages yet; the title search after the handlers covers these."""
+    return None
+
+
+# Identifier kind -> handler, in the order an entry's identifiers are looked at:
+# the preprint first, since its title and authors help judge the published candidates.
+HANDLERS: dict[Kind, Callable[[_Run, str, _Context], Record | None]] = {
+    "arxiv": _arxiv,
+    "doi": _doi,
+    "dblp": _dblp,
+    "url": _url,
+}
+ORDER: list[Kind] = list(HANDLERS)
 
 
 def resolve(
@@ -216,7 +259,7 @@ def resolve(
     """The new lock and a report; entries that fail keep their previous locked record."""
     retrieved = (today or dt.date.today()).isoformat()
     report = ResolveReport()
-    idents = {e.id: identifier_texts(e) for e in catalog.entries}
+    idents = {e.id: e.identifier_texts for e in catalog.entries}
     todo = [
         e
         for e in catalog.entries
@@ -224,9 +267,9 @@ def resolve(
         and (refresh or e.id not in locked or locked[e.id].identifiers != idents[e.id])
     ]
     todo_ids = {e.id for e in todo}
-    resolver = _Resolver(client, endpoints)
+    run = _Run(client, endpoints)
     if todo:
-        resolver.prefetch(todo)
+        run.prefetch(todo)
     fresh: dict[str, Record] = {}
     for entry in catalog.entries:
         if entry.id not in todo_ids:
@@ -235,7 +278,7 @@ def resolve(
             continue
         if progress:
             progress(len(report.outcomes), len(catalog.entries), entry.id)
-        record, outcome = resolver.resolve(entry)
+        record, outcome = run.resolve(entry)
         if record is None and entry.id in locked:
             outcome.message += " (kept the previously locked record)"
         report.outcomes[entry.id] = outcome
@@ -261,41 +304,3 @@ def _dated(record: Record, previous: LockedEntry | None, today: str) -> Record:
         if unchanged:
             return record.with_(retrieved=previous.record.retrieved)
     return record.with_(retrieved=today)
-
-
-def identifier_texts(entry: Entry) -> tuple[str, ...]:
-    return tuple(str(i) for i in identifiers(entry))
-
-
-def run(
-    catalog_path: str,
-    lock_path: str,
-    *,
-    refresh: bool = False,
-    offline: bool = False,
-    endpoints: Endpoints | None = None,
-    client: HttpClient | None = None,
-    today: dt.date | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
-) -> ResolveReport:
-    """Load, resolve and write the lock atomically; the facade the CLI and tests call."""
-    catalog = catalog_mod.load(catalog_path)
-    locked = lock_mod.read(lock_path)
-    endpoints = endpoints or Endpoints.from_env()
-    own = client is None
-    # --refresh means "ask again", so it neither reads nor trusts the response cache.
-    client = client or polite_client(
-        endpoints, cache=None if refresh else ResponseCache(cache_dir())
-    )
-    try:
-        new_lock, report = resolve(
-            catalog, locked, client, endpoints, refresh=refresh, offline=offline,
-            today=today, progress=progress,
-        )  # fmt: skip
-    finally:
-        if own:
-            client.close()
-    ordered = {e.id: new_lock[e.id] for e in catalog.entries if e.id in new_lock}
-    ordered.update({k: v for k, v in new_lock.items() if k not in ordered})
-    lock_mod.write(lock_path, ordered)
-    return report

@@ -1,7 +1,7 @@
 """`bib stats`: how many papers per category, year and venue, for a glance at the list.
 
-`summarize` counts; `format_table` prints the counts for a terminal and
-`exporters.stats_svg` draws them. Everything is deterministic: categories keep
+`summarize` counts; `bib.commands.stats` prints the counts for a terminal
+and `exporters.stats_svg` draws them. Everything is deterministic: categories keep
 the catalog's order, years ascend (records without a year last), and venues go
 by count, most first, ties by name.
 """
@@ -12,7 +12,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from bib.record import Bibliography, Record
 
@@ -40,9 +39,6 @@ VENUES: tuple[tuple[str, str], ...] = (
 PREPRINT = "arXiv"
 SOFTWARE = "software"
 NO_YEAR = "no year"
-BAR = "█"
-BAR_WIDTH = 40  # characters of the longest bar in `format_table`
-LABEL_WIDTH = 40  # longer labels are cut, with an ellipsis, in `format_table`
 
 _SPACE = re.compile(r"\s+")
 Counts = tuple[tuple[str, int], ...]
@@ -119,15 +115,6 @@ def summarize(bibliography: Bibliography) -> Stats:
     )
 
 
-def load(catalog_path: str | Path, lock_path: str | Path) -> Stats:
-    """The stats of the bibliography `bib build` would write from these files."""
-    # Imported here: bib.build imports the exporters, one of which imports this module.
-    from bib import build, catalog, lock
-
-    bib, _unresolved = build.bibliography(catalog.load(catalog_path), lock.read(lock_path))
-    return summarize(bib)
-
-
 def top(counts: Counts, limit: int, other: str = "other") -> Counts:
     """The first `limit` pairs, and the rest added up as one `other` pair if there is a rest."""
     if len(counts) <= limit:
@@ -147,35 +134,3 @@ def totals_line(stats: Stats) -> str:
         f"{stats.papers} paper{'s' if stats.papers != 1 else ''} "
         f"({', '.join(kinds)}; {stats.with_doi} with DOI, {stats.with_arxiv} with arXiv id)"
     )
-
-
-def bar_length(count: int, maximum: int, width: int = BAR_WIDTH) -> int:
-    """Characters of a bar: proportional to the maximum, at least one for a non-zero count."""
-    if count <= 0 or maximum <= 0:
-        return 0
-    return max(1, (count * width * 2 + maximum) // (maximum * 2))  # rounds half up
-
-
-def _cut(label: str, width: int) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
-
-
-def format_table(stats: Stats) -> str:
-    """A plain-text report: one aligned table per dimension, with bars of '█'."""
-    tables = (
-        ("Papers per category", stats.categories),
-        ("Papers per year", stats.years),
-        ("Papers per venue", stats.venues),
-    )
-    pairs = [(_cut(label, LABEL_WIDTH), count) for _title, rows in tables for label, count in rows]
-    label_width = max((len(label) for label, _count in pairs), default=0)
-    count_width = max((len(str(count)) for _label, count in pairs), default=1)
-    lines = [f"{stats.title}: {totals_line(stats)}"]
-    for heading, rows in tables:
-        lines += ["", heading]
-        maximum = max((count for _label, count in rows), default=0)
-        for label, count in rows:
-            bar = BAR * bar_length(count, maximum)
-            row = f"  {_cut(label, LABEL_WIDTH):<{label_width}}  {count:>{count_width}}  {bar}"
-            lines.append(row.rstrip())
-    return "\n".join(lines) + "\n"

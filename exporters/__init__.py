@@ -1,26 +1,33 @@
 """Exporters by name: each turns a Bibliography into the text of one file.
 
-Exporters read only `bib.record` types; they never see the catalog, the lock
-or an upstream, so adding a format never touches resolution.
+Exporters read only `bib.record` types (and small helpers such as `bib.stats`);
+they never see the catalog, the lock, an upstream or a command, so adding a
+format never touches resolution.
+
+The registry names each exporter's module instead of importing it: `bib
+--help` and `bib resolve` can list the formats without loading bibtexparser
+or pylatexenc, which only the commands that render pay for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 
 from bib.record import Bibliography
-from exporters import biblatex, bibtex, csl_json, markdown, stats_svg
 
 
 @dataclass(frozen=True)
 class Exporter:
     name: str
     suffix: str
-    render: Callable[[Bibliography], str]
+    module: str  # under `exporters`; it defines `render(Bibliography) -> str`
     per_category: bool = False
     description: str = ""
     filename: str | None = None  # a fixed name instead of basename + suffix
+
+    def render(self, bibliography: Bibliography) -> str:
+        return import_module(f"exporters.{self.module}").render(bibliography)
 
 
 REGISTRY: dict[str, Exporter] = {
@@ -29,34 +36,34 @@ REGISTRY: dict[str, Exporter] = {
         Exporter(
             "bibtex",
             ".bib",
-            bibtex.render,
+            "bibtex",
             per_category=True,
             description="canonical BibTeX, grouped by category",
         ),
         Exporter(
             "biblatex",
             ".biblatex.bib",
-            biblatex.render,
+            "biblatex",
             per_category=True,
             description="BibLaTeX for biber (UTF-8, ISO dates, eprint fields), grouped by category",
         ),
         Exporter(
             "csl-json",
             ".json",
-            csl_json.render,
+            "csl_json",
             description="CSL-JSON (CSL 1.0.2) for Pandoc, citeproc and Zotero",
         ),
         Exporter(
             "markdown",
             ".md",
-            markdown.render,
+            "markdown",
             description="the reading list as Markdown, with DOI/arXiv links and citation keys",
             filename="README.md",
         ),
         Exporter(
             "stats-svg",
             "-stats.svg",
-            stats_svg.render,
+            "stats_svg",
             description="a picture of the list: papers per category, year and venue (SVG)",
         ),
     )

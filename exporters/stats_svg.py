@@ -17,6 +17,7 @@ the generous side so that labels never run into the bars.
 from __future__ import annotations
 
 import re
+from xml.sax.saxutils import escape as xml_escape
 
 from bib.record import Bibliography
 from bib.stats import Counts, Stats, summarize, top, totals_line
@@ -44,10 +45,7 @@ _SPACE = re.compile(r"\s+")
 
 def escape(text: str) -> str:
     """Text safe in XML character data and in double-quoted attribute values."""
-    text = _NOT_XML.sub("", _SPACE.sub(" ", text).strip())
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
+    return xml_escape(_NOT_XML.sub("", _SPACE.sub(" ", text).strip()), {'"': "&quot;"})
 
 
 def text_width(text: str, size: float = TEXT_SIZE) -> float:

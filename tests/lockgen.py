@@ -12,8 +12,11 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from bib.http import Endpoints, HostPolicy, HttpClient
-from bib.resolve import ResolveReport, run
+from bib.commands.resolve import run
+from bib.http import HostPolicy, HttpClient
+from bib.project import Project
+from bib.resolve import ResolveReport
+from bib.sources import Endpoints
 from tests.upstreams.arxiv import ArxivServer
 from tests.upstreams.crossref import CrossrefServer
 from tests.upstreams.dblp import DblpServer
@@ -29,16 +32,16 @@ def regenerate(catalog: Path, lock_path: Path, today: dt.date) -> ResolveReport:
         DblpServer(FIXTURES / "dblp") as dblp,
     ):
         endpoints = Endpoints(
-            arxiv=arxiv.base_url + "/api/query",
-            crossref=crossref.base_url,
-            dblp=dblp.base_url + "/search/publ/api",
+            {
+                "arxiv": arxiv.base_url + "/api/query",
+                "crossref": crossref.base_url,
+                "dblp": dblp.base_url + "/search/publ/api",
+            }
         )
         # Spacing protects real services; these are ours, so no waiting.
         with HttpClient({"127.0.0.1": HostPolicy()}) as client:
-            return run(
-                str(catalog), str(lock_path), refresh=True, endpoints=endpoints, client=client,
-                today=today,
-            )  # fmt: skip
+            project = Project.load(catalog, lock_path)
+            return run(project, refresh=True, endpoints=endpoints, client=client, today=today)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from bib import lock
-from bib.build import build
 from bib.cli import main
+from bib.commands.build import build
 from bib.errors import CatalogError
 from bib.lock import LockedEntry
+from bib.project import Project
 from bib.record import Person, Record
 from tests.conftest import ROOT
 
@@ -28,7 +29,9 @@ def project(tmp_path: Path) -> Path:
 
 
 def run_build(project: Path, out: str = "output"):
-    return build(project / "sources.yaml", project / "sources.lock.json", project / out)
+    return build(
+        Project.load(project / "sources.yaml", project / "sources.lock.json"), project / out
+    )
 
 
 def digest(directory: Path) -> dict[str, str]:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bib.check import check
 from bib.cli import main
+from bib.commands.check import check
+from bib.project import Project
 from tests.conftest import ROOT
 
 
@@ -23,7 +24,9 @@ def project(tmp_path: Path) -> Path:
 
 
 def problems(project: Path) -> list[str]:
-    found = check(project / "sources.yaml", project / "sources.lock.json", project / "output")
+    found = check(
+        Project.load(project / "sources.yaml", project / "sources.lock.json"), project / "output"
+    )
     return [str(p) for p in found]
 
 

@@ -17,15 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from bib import catalog, lock
-from bib.build import bibliography
 from bib.match import normalize_title
+from bib.project import Project
 from tests.conftest import ROOT
 
 OUTPUT = ROOT / "output"
-RECORDS = bibliography(catalog.load(ROOT / "sources.yaml"), lock.read(ROOT / "sources.lock.json"))[
-    0
-].records
+RECORDS = Project.load(ROOT / "sources.yaml", ROOT / "sources.lock.json").bibliography.records
 KEYS = [r.key for r in RECORDS]
 
 

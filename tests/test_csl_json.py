@@ -15,9 +15,7 @@ import bibtexparser
 import jsonschema
 import pytest
 
-from bib import catalog as catalog_mod
-from bib import lock as lock_mod
-from bib.build import bibliography
+from bib.project import Project
 from bib.record import Bibliography, Person, Record, Section
 from exporters import REGISTRY, csl_json
 from tests.conftest import ROOT
@@ -191,10 +189,7 @@ def test_committed_output_validates_item_by_item():
 
 @cache
 def committed() -> Bibliography:
-    catalog = catalog_mod.load(ROOT / "sources.yaml")
-    locked = lock_mod.read(ROOT / "sources.lock.json")
-    bib, _unresolved = bibliography(catalog, locked)
-    return bib
+    return Project.load(ROOT / "sources.yaml", ROOT / "sources.lock.json").bibliography
 
 
 def locked_records() -> list[Record]:

@@ -8,7 +8,8 @@ import httpx2
 import pytest
 
 from bib.cache import ResponseCache, default_dir
-from bib.http import Endpoints, HostPolicy, HttpClient, UpstreamError, retry_after
+from bib.http import HostPolicy, HttpClient, UpstreamError, retry_after
+from bib.sources import Endpoints
 from tests.upstreams.dblp import DblpServer
 
 
@@ -87,9 +88,14 @@ def test_endpoints_come_from_the_environment():
            "BIB_DBLP_URL": "http://d/search", "BIB_MAILTO": "x@y.z"}  # fmt: skip
     endpoints = Endpoints.from_env(env)
     assert endpoints == Endpoints(
-        "http://127.0.0.1:1/api/query", "http://h", "http://d/search", "x@y.z"
+        {
+            "arxiv": "http://127.0.0.1:1/api/query",
+            "crossref": "http://h",
+            "dblp": "http://d/search",
+        },
+        "x@y.z",
     )
-    assert Endpoints.from_env({}).crossref == "https://api.crossref.org"
+    assert Endpoints.from_env({})["crossref"] == "https://api.crossref.org"
 
 
 def test_response_cache_answers_repeats_and_expires(server, tmp_path):
@@ -114,6 +120,7 @@ def test_error_responses_are_not_cached(server, tmp_path):
     assert not list((tmp_path / "cache").rglob("*.json"))
 
 
-def test_cache_directory_follows_the_environment(tmp_path):
+def test_cache_directory_follows_the_environment(tmp_path, monkeypatch):
     assert default_dir({"BIB_CACHE_DIR": str(tmp_path)}) == tmp_path
-    assert default_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/llm-serving-bib")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/x")
+    assert default_dir({}) == Path("/x/llm-serving-bib")

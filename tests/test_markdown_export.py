@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bib import catalog as catalog_mod
-from bib import lock as lock_mod
-from bib.build import bibliography
+from bib.project import Project
 from bib.record import Bibliography, Person, Record, Section
 from exporters import markdown
 from tests.conftest import ROOT
@@ -147,8 +145,7 @@ def test_headings_follow_the_original_list():
 
 
 def test_committed_markdown_links_every_record_to_its_best_identifier():
-    catalog = catalog_mod.load(ROOT / "sources.yaml")
-    bib, _ = bibliography(catalog, lock_mod.read(ROOT / "sources.lock.json"))
+    bib = Project.load(ROOT / "sources.yaml", ROOT / "sources.lock.json").bibliography
     text = (ROOT / "output" / "README.md").read_text(encoding="utf-8")
     assert text == markdown.render(bib)
     found = bullets(text)

@@ -13,8 +13,10 @@ from click.testing import CliRunner
 
 from bib import lock
 from bib.cli import main
-from bib.http import Endpoints, HostPolicy, HttpClient
-from bib.resolve import run
+from bib.commands.resolve import run
+from bib.http import HostPolicy, HttpClient
+from bib.project import Project
+from bib.sources import Endpoints
 from tests.corpora import arxiv_responses, crossref_works
 from tests.upstreams.arxiv import ArxivServer
 from tests.upstreams.crossref import CrossrefServer
@@ -43,9 +45,11 @@ def upstreams(tmp_path: Path):
         DblpServer(dblp_dir) as db,
     ):
         endpoints = Endpoints(
-            arxiv=ax.base_url + "/api/query",
-            crossref=cr.base_url,
-            dblp=db.base_url + "/search/publ/api",
+            {
+                "arxiv": ax.base_url + "/api/query",
+                "crossref": cr.base_url,
+                "dblp": db.base_url + "/search/publ/api",
+            }
         )
         yield endpoints, work, (ax, cr, db)
 
@@ -70,7 +74,9 @@ def test_cold_run_resolves_warm_run_sends_nothing(tmp_path, upstreams):
     ])  # fmt: skip
     lock_path = tmp_path / "l.json"
     with client() as http:
-        report = run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+        report = run(
+            Project.load(catalog, lock_path), endpoints=endpoints, client=http, today=TODAY
+        )
     statuses = {k: o.status for k, o in report.outcomes.items()}
     assert statuses == {"heat": "resolved", "wrong": "mismatched", "pinned": "resolved"}
     assert "not the list's" in report.outcomes["wrong"].message
@@ -89,7 +95,7 @@ def test_cold_run_resolves_warm_run_sends_nothing(tmp_path, upstreams):
     for server in servers:
         server.reset()
     with client() as http:
-        warm = run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+        warm = run(Project.load(catalog, lock_path), endpoints=endpoints, client=http, today=TODAY)
     assert [s for s in servers if s.requests] == [ax]  # only the mismatched entry is retried
     assert warm.outcomes["heat"].status == "kept"
     assert lock_path.read_bytes() == before
@@ -100,12 +106,14 @@ def test_upstream_failure_keeps_the_locked_record(tmp_path, upstreams):
     catalog = write_catalog(tmp_path / "s.yaml", [HEAT])
     lock_path = tmp_path / "l.json"
     with client() as http:
-        run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+        run(Project.load(catalog, lock_path), endpoints=endpoints, client=http, today=TODAY)
     before = lock_path.read_bytes()
     for _ in range(2):
         ax.inject(status=503)
     with client() as http:
-        report = run(str(catalog), str(lock_path), refresh=True, endpoints=endpoints, client=http)
+        report = run(
+            Project.load(catalog, lock_path), refresh=True, endpoints=endpoints, client=http
+        )
     assert report.outcomes["heat"].status == "failed"
     assert "kept the previously locked record" in report.outcomes["heat"].message
     assert not report.ok
@@ -116,7 +124,7 @@ def test_offline_sends_nothing_and_reports_unresolved(tmp_path, upstreams):
     endpoints, _work, servers = upstreams
     catalog = write_catalog(tmp_path / "s.yaml", [HEAT])
     with client() as http:
-        report = run(str(catalog), str(tmp_path / "l.json"), offline=True, endpoints=endpoints,
+        report = run(Project.load(catalog, tmp_path / "l.json"), offline=True, endpoints=endpoints,
                      client=http)  # fmt: skip
     assert report.outcomes["heat"].status == "unresolved"
     assert not any(s.requests for s in servers)
@@ -135,10 +143,10 @@ def test_refresh_with_unchanged_upstreams_leaves_the_lock_byte_identical(tmp_pat
     catalog = write_catalog(tmp_path / "s.yaml", [HEAT])
     lock_path = tmp_path / "l.json"
     with client() as http:
-        run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+        run(Project.load(catalog, lock_path), endpoints=endpoints, client=http, today=TODAY)
     before = lock_path.read_bytes()
     with client() as http:
-        report = run(str(catalog), str(lock_path), refresh=True, endpoints=endpoints, client=http,
+        report = run(Project.load(catalog, lock_path), refresh=True, endpoints=endpoints, client=http,
                      today=dt.date(2027, 1, 1))  # fmt: skip
     assert report.outcomes["heat"].status == "resolved"
     assert lock_path.read_bytes() == before  # same facts, so not even the date changes
@@ -150,19 +158,23 @@ def test_changed_pin_makes_an_entry_stale(tmp_path, upstreams):
     catalog = write_catalog(tmp_path / "s.yaml", [paper])
     lock_path = tmp_path / "l.json"
     with client() as http:
-        run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+        run(Project.load(catalog, lock_path), endpoints=endpoints, client=http, today=TODAY)
     for server in servers:
         server.reset()
     # A pin naming the same arXiv id (versions aside) changes nothing: still kept.
     write_catalog(catalog, [{**paper, "arxiv": "1605.08386v2", "note": "pin the preprint"}])
     with client() as http:
-        report = run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+        report = run(
+            Project.load(catalog, lock_path), endpoints=endpoints, client=http, today=TODAY
+        )
     assert report.outcomes["heat"].status == "kept"
     assert not any(s.requests for s in servers)
     # A pin naming another record makes the entry stale: it is resolved again.
     write_catalog(catalog, [{**paper, "dblp": "conf/x/Heat16", "note": "the published version"}])
     with client() as http:
-        report = run(str(catalog), str(lock_path), endpoints=endpoints, client=http, today=TODAY)
+        report = run(
+            Project.load(catalog, lock_path), endpoints=endpoints, client=http, today=TODAY
+        )
     assert report.outcomes["heat"].status != "kept"
     assert any(s.requests for s in servers)
 
@@ -176,7 +188,7 @@ def test_a_dblp_pin_accepts_only_that_record(tmp_path, upstreams):
     dblp_dir.mkdir()
     (dblp_dir / "journals_aam_StanleyW18.json").write_text(json.dumps(info))
     with DblpServer(dblp_dir) as db:
-        pinned = Endpoints(endpoints.arxiv, endpoints.crossref, db.base_url + "/search/publ/api")
+        pinned = Endpoints({**endpoints.urls, "dblp": db.base_url + "/search/publ/api"})
         paper = HEAT
         for pin, expected in (
             ("journals/aam/Other18", None),
@@ -185,6 +197,6 @@ def test_a_dblp_pin_accepts_only_that_record(tmp_path, upstreams):
             catalog = write_catalog(tmp_path / "s.yaml", [{**paper, "dblp": pin, "note": "n"}])
             lock_path = tmp_path / f"{pin.replace('/', '_')}.json"
             with client() as http:
-                run(str(catalog), str(lock_path), endpoints=pinned, client=http, today=TODAY)
+                run(Project.load(catalog, lock_path), endpoints=pinned, client=http, today=TODAY)
             locked = lock.read(lock_path)
             assert (locked["heat"].record.dblp_key if "heat" in locked else None) == expected

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bib.http import Endpoints, HostPolicy, HttpClient, UpstreamError, polite_client
-from bib.sources import arxiv, crossref, dblp
+from bib.http import HostPolicy, HttpClient, UpstreamError
+from bib.sources import Endpoints, arxiv, crossref, dblp, polite_client
 from tests.corpora import arxiv_responses, crossref_interactions, crossref_works
 from tests.upstreams.arxiv import ArxivServer
 from tests.upstreams.crossref import CrossrefServer
@@ -65,13 +65,22 @@ def test_recorded_crossref_error_bodies_are_what_the_loopback_server_sends(tmp_p
     recorded = {s: b for _, _, s, _, b in crossref_interactions() if s in (400, 404)}
     assert recorded[404].strip() == b"Resource not found."
     assert json.loads(recorded[400])["status"] == "failed"
-    with CrossrefServer(tmp_path) as server, HttpClient(fast()) as client:
-        endpoints = Endpoints(crossref=server.base_url)
-        with pytest.raises(UpstreamError, match="Crossref: title query: HTTP 400"):
-            crossref.search_title(client, endpoints, "x", rows=-3)
+    with (
+        CrossrefServer(tmp_path) as server,
+        HttpClient(fast()) as client,
+        pytest.raises(UpstreamError, match="Crossref: title query: HTTP 400"),
+    ):
+        crossref.search_title(client, server.base_url, "x", rows=-3)
 
 
 # -- arXiv client --------------------------------------------------------------------------
+
+
+def fetch_all(client: HttpClient, url: str, ids: list[str]) -> dict[str, arxiv.ArxivPaper]:
+    found: dict[str, arxiv.ArxivPaper] = {}
+    for batch in arxiv.fetch_batches(client, url, ids):
+        found.update(batch)
+    return found
 
 
 @pytest.fixture
@@ -87,9 +96,7 @@ def arxiv_dir(tmp_path: Path) -> Path:
 
 def test_arxiv_batches_ids_and_always_sends_max_results(arxiv_dir):
     with ArxivServer(arxiv_dir) as server, HttpClient(fast()) as client:
-        papers = arxiv.fetch_many(
-            client, server.base_url + "/api/query", ["1605.08386", "1707.08567"]
-        )
+        papers = fetch_all(client, server.base_url + "/api/query", ["1605.08386", "1707.08567"])
     assert set(papers) == {"1605.08386", "1707.08567"}
     assert papers["1605.08386"].record.title == "Heat-bath random walks with Markov bases"
     (request,) = server.requests
@@ -101,17 +108,17 @@ def test_arxiv_unknown_or_malformed_id_is_a_failure(arxiv_dir):
     with ArxivServer(arxiv_dir) as server, HttpClient(fast()) as client:
         url = server.base_url + "/api/query"
         with pytest.raises(UpstreamError, match=r"no entry returned for 2401\.99999"):
-            arxiv.fetch_many(client, url, ["1605.08386", "2401.99999"])
+            fetch_all(client, url, ["1605.08386", "2401.99999"])
         with pytest.raises(UpstreamError, match="incorrect id format"):
-            arxiv.fetch_many(client, url, ["abc"])
+            fetch_all(client, url, ["abc"])
 
 
 def test_arxiv_spacing_is_three_seconds_by_default(arxiv_dir):
     with ArxivServer(arxiv_dir) as server:
-        endpoints = Endpoints(arxiv=server.base_url + "/api/query")
+        endpoints = Endpoints({"arxiv": server.base_url + "/api/query"})
         with polite_client(endpoints) as client:
-            arxiv.fetch_many(client, endpoints.arxiv, ["1605.08386"])
-            arxiv.fetch_many(client, endpoints.arxiv, ["1707.08567"])
+            fetch_all(client, endpoints["arxiv"], ["1605.08386"])
+            fetch_all(client, endpoints["arxiv"], ["1707.08567"])
     assert server.gaps()[0] >= 3.0
 
 
@@ -135,7 +142,7 @@ def test_crossref_fetches_many_dois_in_one_request(crossref_dir):
         CrossrefServer(crossref_dir) as server,
         HttpClient(fast(), mailto="bib@example.org") as client,
     ):
-        found = crossref.fetch_dois(client, Endpoints(crossref=server.base_url), dois)
+        found = crossref.fetch_dois(client, server.base_url, dois)
     assert set(found) == {w["DOI"].lower() for w in works}
     (request,) = server.requests
     assert request.path == "/works"
@@ -146,7 +153,7 @@ def test_crossref_fetches_many_dois_in_one_request(crossref_dir):
 def test_crossref_title_query_and_rate_limit_headers_set_the_pace(crossref_dir):
     work = json.loads(sorted(crossref_dir.glob("*.json"))[0].read_text())
     with CrossrefServer(crossref_dir) as server, HttpClient(fast()) as client:
-        hits = crossref.search_title(client, Endpoints(crossref=server.base_url), work["title"][0])
+        hits = crossref.search_title(client, server.base_url, work["title"][0])
         policy = client.policy("127.0.0.1")
     assert hits[0].doi == work["DOI"].lower()
     assert server.requests[0].param("query.bibliographic") == work["title"][0]
@@ -157,7 +164,7 @@ def test_crossref_429_is_retried_through_habanero(crossref_dir):
     work = json.loads(sorted(crossref_dir.glob("*.json"))[0].read_text())
     with CrossrefServer(crossref_dir) as server, HttpClient(fast()) as client:
         server.rate_limit(retry_after=1)
-        found = crossref.fetch_dois(client, Endpoints(crossref=server.base_url), [work["DOI"]])
+        found = crossref.fetch_dois(client, server.base_url, [work["DOI"]])
     assert work["DOI"].lower() in found
     assert len(server.requests) == 2 and server.gaps()[0] >= 1.0
 

@@ -6,10 +6,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from bib import build, catalog, lock
+from bib.commands.stats import format_table
+from bib.commands.stats import stats as project_stats
+from bib.project import Project
 from bib.record import Bibliography, Record, Section
-from bib.stats import Stats, format_table, short_venue, summarize, top
-from bib.stats import load as stats_load
+from bib.stats import Stats, short_venue, summarize, top
 from exporters import REGISTRY, stats_svg
 from tests.conftest import ROOT
 
@@ -215,15 +216,14 @@ def test_svg_is_byte_identical_across_calls():
 def test_svg_is_registered():
     exporter = REGISTRY["stats-svg"]
     assert (exporter.suffix, exporter.per_category) == ("-stats.svg", False)
-    assert exporter.render is stats_svg.render and exporter.description
+    assert exporter.module == "stats_svg" and exporter.description
+    assert exporter.render(sample()) == stats_svg.render(sample())
 
 
 def committed() -> Bibliography:
-    bib, unresolved = build.bibliography(
-        catalog.load(ROOT / "sources.yaml"), lock.read(ROOT / "sources.lock.json")
-    )
-    assert unresolved == []
-    return bib
+    project = Project.load(ROOT / "sources.yaml", ROOT / "sources.lock.json")
+    assert project.unresolved == []
+    return project.bibliography
 
 
 def test_committed_lock():
@@ -239,7 +239,8 @@ def test_committed_lock():
 
 
 def test_load_reads_the_catalog_and_the_lock():
-    assert stats_load(ROOT / "sources.yaml", ROOT / "sources.lock.json") == summarize(committed())
+    project = Project.load(ROOT / "sources.yaml", ROOT / "sources.lock.json")
+    assert project_stats(project) == summarize(committed())
 
 
 def test_committed_svg_is_what_the_exporter_renders():

@@ -8,13 +8,13 @@ import httpx2
 import pytest
 from click.testing import CliRunner
 
-from bib import catalog, lock
-from bib.build import bibliography
 from bib.cli import main
 from bib.errors import InputError
+from bib.project import Project
 from bib.record import Bibliography, Section
-from bib.zotero_sync import ZoteroConfig, ZoteroError, sync
-from exporters.zotero import MANAGED_TAG
+from exporters.zotero.items import MANAGED_TAG
+from exporters.zotero.session import ZoteroConfig, ZoteroError
+from exporters.zotero.sync import sync
 from tests.conftest import ROOT
 from tests.upstreams.zotero import ZoteroServer
 
@@ -23,9 +23,7 @@ TOP = "Awesome LLM Serving Papers"
 
 @pytest.fixture(scope="module")
 def bib() -> Bibliography:
-    return bibliography(catalog.load(ROOT / "sources.yaml"), lock.read(ROOT / "sources.lock.json"))[
-        0
-    ]
+    return Project.load(ROOT / "sources.yaml", ROOT / "sources.lock.json").bibliography
 
 
 @pytest.fixture

@@ -16,6 +16,11 @@ from bib.http import HttpClient, UpstreamError
 from bib.ids import normalize_arxiv, normalize_doi
 from bib.record import Record
 from bib.sources.names import split_name
+from bib.sources.upstream import Upstream
+
+UPSTREAM = Upstream(
+    "arxiv", "BIB_ARXIV_URL", "https://export.arxiv.org/api/query", interval=3.0
+)  # arXiv's API terms: no more than one request every three seconds
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
@@ -23,7 +28,6 @@ NS = {
     "opensearch": "http://a9.com/-/spec/opensearch/1.1/",
 }
 BATCH = 100  # ids per request: few requests, and the URL stays under 1.5 kB
-SPACING = 3.0
 
 
 @dataclass(frozen=True)
@@ -116,10 +120,3 @@ def fetch_batches(
         if missing:
             raise UpstreamError(f"arXiv: no entry returned for {', '.join(missing)}")
         yield found
-
-
-def fetch_many(client: HttpClient, base_url: str, ids: list[str]) -> dict[str, ArxivPaper]:
-    found: dict[str, ArxivPaper] = {}
-    for batch in fetch_batches(client, base_url, ids):
-        found.update(batch)
-    return found

@@ -6,12 +6,21 @@ layer so Crossref's `x-rate-limit-*` headers set our pace.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import habanero.request
+import habanero.request_class
 import httpx2
 from habanero import Crossref, RequestError
 
-from bib.http import Endpoints, HttpClient, UpstreamError, routed_habanero
+from bib.http import HttpClient, UpstreamError
 from bib.ids import normalize_doi
 from bib.record import Person, Record
+from bib.sources.upstream import Upstream
+
+# No fixed spacing: the pace is learned from Crossref's `x-rate-limit-*` headers as they arrive.
+UPSTREAM = Upstream("crossref", "BIB_CROSSREF_URL", "https://api.crossref.org")
 
 BATCH = 50  # DOIs per filter request
 TYPES = {
@@ -54,10 +63,39 @@ def work_to_record(work: dict) -> Record:
     )
 
 
-def _crossref(endpoints: Endpoints, client: HttpClient) -> Crossref:
-    return Crossref(
-        base_url=endpoints.crossref, mailto=endpoints.mailto, ua_string=client.user_agent
-    )
+class _RoutedHttpx:
+    """Stands in for the `httpx2` module inside habanero, sending its GETs through us."""
+
+    def __init__(self, client: HttpClient) -> None:
+        self._client = client
+
+    def get(self, url: str, params=None, headers=None, timeout=None, **_: object):
+        return self._client.get(url, params=params, headers=headers)
+
+    def __getattr__(self, name: str):
+        return getattr(httpx2, name)
+
+
+@contextmanager
+def routed_habanero(client: HttpClient) -> Iterator[None]:
+    """Route habanero's requests through `client` for the duration of the block.
+
+    habanero calls `httpx2.get` at module level and takes no client, so this is
+    the only way its requests get our spacing, retries and rate-limit reading.
+    """
+    modules = (habanero.request, habanero.request_class)
+    saved = [module.httpx2 for module in modules]
+    for module in modules:
+        module.httpx2 = _RoutedHttpx(client)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for module, original in zip(modules, saved, strict=True):
+            module.httpx2 = original
+
+
+def _crossref(client: HttpClient, base_url: str) -> Crossref:
+    return Crossref(base_url=base_url, mailto=client.mailto, ua_string=client.user_agent)
 
 
 def _call(client: HttpClient, what: str, call):
@@ -72,9 +110,9 @@ def _call(client: HttpClient, what: str, call):
         raise UpstreamError(f"Crossref: {what}: malformed response ({exc})") from exc
 
 
-def fetch_dois(client: HttpClient, endpoints: Endpoints, dois: list[str]) -> dict[str, Record]:
+def fetch_dois(client: HttpClient, base_url: str, dois: list[str]) -> dict[str, Record]:
     """doi -> record for the DOIs Crossref knows; several DOIs per request."""
-    cr = _crossref(endpoints, client)
+    cr = _crossref(client, base_url)
     wanted = list(dict.fromkeys(dois))
     found: dict[str, Record] = {}
     for start in range(0, len(wanted), BATCH):
@@ -91,11 +129,9 @@ def fetch_dois(client: HttpClient, endpoints: Endpoints, dois: list[str]) -> dic
     return found
 
 
-def search_title(
-    client: HttpClient, endpoints: Endpoints, title: str, rows: int = 5
-) -> list[Record]:
+def search_title(client: HttpClient, base_url: str, title: str, rows: int = 5) -> list[Record]:
     """Best bibliographic matches for a title; the caller decides which, if any, fits."""
-    cr = _crossref(endpoints, client)
+    cr = _crossref(client, base_url)
     result = _call(client, "title query", lambda: cr.works(query_bibliographic=title, limit=rows))
     return [work_to_record(work) for work in _items(result)]
 

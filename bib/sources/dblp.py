@@ -6,6 +6,9 @@ from bib.http import HttpClient, UpstreamError
 from bib.ids import normalize_doi
 from bib.record import Record
 from bib.sources.names import split_name
+from bib.sources.upstream import Upstream
+
+UPSTREAM = Upstream("dblp", "BIB_DBLP_URL", "https://dblp.org/search/publ/api", interval=1.0)
 
 TYPES = {
     "Conference and Workshop Papers": "paper-conference",

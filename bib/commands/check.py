@@ -11,12 +11,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from bib import catalog as catalog_mod
-from bib import lock as lock_mod
-from bib.build import CATEGORY_DIR, DEFAULT_BASENAME, bibliography, render_outputs
+from bib import outputs
 from bib.ids import from_link
-from bib.resolve import identifier_texts
-from exporters import REGISTRY
+from bib.project import Project
+from bib.record import Bibliography
 
 
 @dataclass(frozen=True)
@@ -30,21 +28,18 @@ class Problem:
 
 
 def check(
-    catalog_path: str | Path = "sources.yaml",
-    lock_path: str | Path = "sources.lock.json",
-    output_dir: str | Path = "output",
-    basename: str = DEFAULT_BASENAME,
+    project: Project,
+    output_dir: Path = Path("output"),
+    basename: str = outputs.DEFAULT_BASENAME,
 ) -> list[Problem]:
-    catalog = catalog_mod.load(catalog_path)
-    locked = lock_mod.read(lock_path)
+    locked = project.locked
     problems: list[Problem] = []
-    entries = {e.id: e for e in catalog.entries}
 
-    for entry in catalog.entries:
+    for entry in project.entries:
         if entry.id not in locked:
             problems.append(Problem("unresolved", entry.id, "not in the lock; run `bib resolve`"))
             continue
-        now, then = identifier_texts(entry), locked[entry.id].identifiers
+        now, then = entry.identifier_texts, locked[entry.id].identifiers
         if now != then:
             was = ", ".join(then) or "no identifier"
             problems.append(Problem("stale", entry.id, f"the catalog now gives "
@@ -58,19 +53,20 @@ def check(
                 problems.append(Problem("mismatch", entry.id, f"the link names {link} but the "
                                         f"locked record is {link.kind}:{held}; pin the right "
                                         "identifier with a note"))  # fmt: skip
-    for entry_id in sorted(set(locked) - set(entries)):
+    for entry_id in project.orphans:
         problems.append(Problem("stale", entry_id, "in the lock but no longer in the catalog"))
 
+    resolved = [e.id for e in project.entries if e.id in locked]
     for kind, value_of in (("DOI", lambda r: r.doi), ("arXiv id", lambda r: r.arxiv_id)):
         owners: dict[str, list[str]] = defaultdict(list)
-        for entry_id in entries:
-            if entry_id in locked and (value := value_of(locked[entry_id].record)):
+        for entry_id in resolved:
+            if value := value_of(locked[entry_id].record):
                 owners[value].append(entry_id)
         for value, ids in sorted(owners.items()):
             if len(ids) > 1:
                 problems.append(Problem("duplicate", ", ".join(ids), f"share {kind} {value}"))
 
-    bib, _ = bibliography(catalog, {i: item for i, item in locked.items() if i in entries})
+    bib = project.bibliography
     by_key: dict[str, list[str]] = defaultdict(list)
     # Locked keys are reused verbatim, so two lock entries with one key meet here too;
     # biber compares keys case-insensitively, so this does as well.
@@ -79,17 +75,15 @@ def check(
     for key, ids in sorted(by_key.items()):
         if len(ids) > 1:
             problems.append(Problem("key", ", ".join(ids), f"share the citation key {key!r}"))
-    problems.extend(_output_drift(bib, Path(output_dir), basename))
+    problems.extend(_output_drift(bib, output_dir, basename))
     return problems
 
 
-def _output_drift(bib, output_dir: Path, basename: str) -> list[Problem]:
-    expected = {
-        output_dir / rel: text
-        for rel, text in render_outputs(bib, list(REGISTRY.values()), basename).items()
-    }
+def _output_drift(bib: Bibliography, output_dir: Path, basename: str) -> list[Problem]:
+    plan = outputs.plan(bib, output_dir, basename=basename)
     problems = []
-    for path, text in sorted(expected.items()):
+    for rel, text in sorted(plan.files.items()):
+        path = output_dir / rel
         try:
             actual = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -97,8 +91,6 @@ def _output_drift(bib, output_dir: Path, basename: str) -> list[Problem]:
             continue
         if actual != text:
             problems.append(Problem("output", str(path), "differs from what `bib build` writes"))
-    suffixes = tuple(e.suffix for e in REGISTRY.values() if e.per_category)
-    for path in sorted((output_dir / CATEGORY_DIR).glob("*")):
-        if path.name.endswith(suffixes) and path not in expected:
-            problems.append(Problem("output", str(path), "no category writes this any more"))
+    for path in plan.stale:
+        problems.append(Problem("output", str(path), "no category writes this any more"))
     return problems

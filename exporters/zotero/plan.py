@@ -1,108 +1,23 @@
-"""Records as Zotero items, and the plan that turns a library's state into the catalog's.
+"""The plan that turns a Zotero library's state into the catalog's.
 
 The plan is pure (desired state + remote state -> actions), so `--dry-run`
-and most tests need no server; `bib.zotero_sync` fetches and applies it.
+and most tests need no server; `exporters.zotero.sync` fetches and applies it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bib.ids import normalize_arxiv, normalize_doi
-from bib.record import Person, Record
-
-# Zotero object keys: 8 characters from this alphabet (no 0, 1, O).
-KEY_ALPHABET = "23456789ABCDEFGHIJKLMNPQRSTUVWXYZ"
-MANAGED_TAG = "llm-serving-bib"  # marks items this tool created, so hand-added ones are left alone
-ITEM_TYPES = {
-    "paper-conference": "conferencePaper",
-    "article-journal": "journalArticle",
-    "preprint": "preprint",
-    "software": "computerProgram",
-    "misc": "document",
-}
-# The fields this tool writes; anything else on an item (notes, a person's edits to
-# other fields) is never compared or sent.
-MANAGED_FIELDS = (
-    "itemType", "title", "creators", "date", "proceedingsTitle", "conferenceName",
-    "publicationTitle", "volume", "issue", "pages", "series", "publisher", "place",
-    "repository", "archiveID", "versionNumber", "company", "DOI", "url", "extra",
-    "citationKey", "tags",
-)  # fmt: skip
-
-
-_ROLES = {"computerProgram": "programmer"}
-
-
-def object_key(*parts: str) -> str:
-    """A deterministic Zotero key: the same catalog id always gives the same item key,
-    so a retried or repeated create can never make a second copy."""
-    number = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
-    chars = []
-    for _ in range(8):
-        number, digit = divmod(number, len(KEY_ALPHABET))
-        chars.append(KEY_ALPHABET[digit])
-    return "".join(chars)
-
-
-def _creators(people: Iterable[Person], role: str) -> list[dict[str, str]]:
-    out = []
-    for person in people:
-        if person.literal:
-            out.append({"creatorType": role, "name": person.literal})
-        else:
-            out.append(
-                {
-                    "creatorType": role,
-                    "firstName": person.given or "",
-                    "lastName": person.family or "",
-                }
-            )
-    return out
-
-
-def to_item(record: Record, tags: Iterable[str]) -> dict:
-    """The item data this tool wants in Zotero for one record (managed fields only)."""
-    item_type = ITEM_TYPES[record.type]
-    date = "-".join(f"{part:02d}" if i else str(part) for i, part in enumerate(record.issued))
-    extra = [f"Citation Key: {record.key}"]
-    if record.arxiv_id and record.type != "preprint":
-        extra.append(f"arXiv: {record.arxiv_id}")
-    data: dict = {
-        "itemType": item_type,
-        "title": record.title,
-        "creators": _creators(
-            record.authors, "programmer" if item_type == "computerProgram" else "author"
-        ),
-        "date": date,
-        "url": record.url or "",
-        "extra": "\n".join(extra),
-        "citationKey": record.key,
-        "tags": [{"tag": t} for t in sorted({*tags, MANAGED_TAG})],
-    }
-    if item_type == "conferencePaper":
-        data.update(proceedingsTitle=record.container_title or "", publisher=record.publisher or "",
-                    place=record.publisher_place or "", volume=record.volume or "",
-                    pages=record.pages or "", series=record.collection_title or "")  # fmt: skip
-    elif item_type == "journalArticle":
-        data.update(publicationTitle=record.container_title or "", volume=record.volume or "",
-                    issue=record.number or "", pages=record.pages or "")  # fmt: skip
-    elif item_type == "preprint" and record.arxiv_id:
-        data.update(repository="arXiv", archiveID=f"arXiv:{record.arxiv_id}")
-    elif item_type == "computerProgram":
-        data.update(versionNumber=record.version or "")
-    if record.doi:
-        data["DOI"] = record.doi
-    return data
-
-
-def restrict(data: dict, valid: set[str]) -> dict:
-    """Only the fields valid for the item's type (plus the universal ones) are ever sent."""
-    universal = {"itemType", "creators", "tags", "collections", "relations", "key", "version"}
-    return {k: v for k, v in data.items() if k in universal or k in valid}
+from bib.ids import normalize_doi
+from exporters.zotero.items import (
+    MANAGED_FIELDS,
+    MANAGED_TAG,
+    arxiv_of,
+    citation_key_of,
+    restrict,
+)
 
 
 def _norm(value):
@@ -121,29 +36,6 @@ def differs(want: dict, have: dict) -> list[str]:
     return [k for k in want if k in MANAGED_FIELDS and _norm(want[k]) != _norm(have.get(k))]
 
 
-def citation_key_of(data: dict) -> str | None:
-    if data.get("citationKey"):
-        return data["citationKey"]
-    for line in str(data.get("extra", "")).splitlines():
-        if line.lower().startswith("citation key:"):
-            return line.split(":", 1)[1].strip()
-    return None
-
-
-def arxiv_of(data: dict) -> str | None:
-    texts = [
-        data.get("archiveID", ""),
-        data.get("url", ""),
-        *str(data.get("extra", "")).splitlines(),
-    ]
-    for text in texts:
-        tail = str(text).rsplit("/", 1)[-1].rsplit(":", 1)[-1].strip()
-        parsed = normalize_arxiv(tail)
-        if parsed and ("arxiv" in str(text).lower()):
-            return parsed[0]
-    return None
-
-
 @dataclass(frozen=True)
 class Action:
     """One step of a sync: create, update, file, unfile, trash, conflict or collection."""
@@ -155,7 +47,7 @@ class Action:
     reason: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Desired:
     """What the catalog wants: collections by (name, parent) and items by key."""
 
@@ -169,7 +61,17 @@ class Desired:
         renumber = {self.top: top, **{self.subcollections[k]: v for k, v in subcollections.items()}}
         items = {key: {**data, "collections": [renumber[c] for c in data["collections"]]}
                  for key, data in self.items.items()}  # fmt: skip
-        return Desired(top, subcollections, items, self.names)
+        return replace(self, top=top, subcollections=subcollections, items=items)
+
+    def only(self, keys: Iterable[str]) -> Desired:
+        """The same collections, wanting only the items among `keys`."""
+        keys = set(keys)
+        return replace(self, items={k: d for k, d in self.items.items() if k in keys})
+
+    def restricted(self, valid: dict[str, set[str]]) -> Desired:
+        """Each item cut to the fields its type allows (`valid`: item type -> field names)."""
+        items = {k: restrict(d, valid[d["itemType"]]) for k, d in self.items.items()}
+        return replace(self, items=items)
 
 
 def match(want_key: str, want: dict, remote: dict[str, dict]) -> tuple[str | None, str]:

@@ -1,0 +1,73 @@
+"""`bib build`: catalog + lock -> files under `output/`, offline and deterministic."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bib import outputs
+from bib.atomic import write_text_atomic
+from bib.project import Project
+from exporters import REGISTRY
+
+
+@dataclass
+class BuildReport:
+    entries: int = 0
+    unresolved: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+
+
+@contextmanager
+def _without_cycle_collector() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the duration of a build.
+
+    A build allocates about a hundred objects per entry that all live until it
+    ends; the collector rescans them again and again and finds nothing (our
+    objects hold no cycles), which was half the time of a 10,000-entry build.
+    Reference counting still frees everything.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def build(
+    project: Project,
+    output_dir: Path = Path("output"),
+    formats: list[str] | None = None,
+    basename: str = outputs.DEFAULT_BASENAME,
+) -> BuildReport:
+    """Render everything in memory first, so bad input leaves `output/` untouched."""
+    with _without_cycle_collector():
+        exporters = [REGISTRY[name] for name in (formats or list(REGISTRY))]
+        bib = project.bibliography
+        plan = outputs.plan(bib, output_dir, exporters, basename)
+        report = BuildReport(entries=len(bib.records), unresolved=list(project.unresolved))
+        if project.orphans:
+            names = ", ".join(project.orphans)
+            report.warnings.append(
+                f"{project.lock_path}: {len(project.orphans)} locked ids not in catalog: {names}"
+            )
+        if report.unresolved:
+            report.warnings.append(
+                f"{len(report.unresolved)} of {report.entries} entries are not in the lock and "
+                "were exported from the catalog alone (run `bib resolve`)"
+            )
+        for rel, text in plan.files.items():
+            target = output_dir / rel
+            (report.written if write_text_atomic(target, text) else report.unchanged).append(target)
+        for path in plan.stale:
+            path.unlink()
+            report.removed.append(path)
+        return report

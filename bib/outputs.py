@@ -1,0 +1,60 @@
+"""The set of files under `output/`: what the exporters write, and what is left over.
+
+`bib build` writes this set and `bib check` compares against it, so both
+agree on which files belong there by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bib.record import Bibliography
+from exporters import REGISTRY, Exporter
+
+DEFAULT_BASENAME = "llm-serving"
+CATEGORY_DIR = "by-category"
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    files: dict[Path, str]  # path under the output directory -> text
+    stale: list[Path]  # per-category files of the chosen formats that no category writes
+
+
+def render(bib: Bibliography, exporters: list[Exporter], basename: str) -> dict[Path, str]:
+    """Relative path -> text for every file the exporters produce."""
+    files: dict[Path, str] = {}
+    for exporter in exporters:
+        files[Path(exporter.filename or basename + exporter.suffix)] = exporter.render(bib)
+        if exporter.per_category:
+            for section in bib.sections:
+                single = Bibliography(bib.title, (section,))
+                path = Path(CATEGORY_DIR) / (section.slug + exporter.suffix)
+                files[path] = exporter.render(single)
+    return files
+
+
+def _owner(name: str) -> str | None:
+    """The suffix of the format a file name belongs to: the longest registered one it ends with."""
+    suffixes = sorted({e.suffix for e in REGISTRY.values()}, key=len, reverse=True)
+    return next((s for s in suffixes if name.endswith(s)), None)
+
+
+def plan(
+    bib: Bibliography,
+    output_dir: Path,
+    exporters: list[Exporter] | None = None,
+    basename: str = DEFAULT_BASENAME,
+) -> OutputPlan:
+    """Every file to write (relative paths) and the stale files to remove (under `output_dir`)."""
+    exporters = list(REGISTRY.values()) if exporters is None else exporters
+    files = render(bib, exporters, basename)
+    chosen = {e.suffix for e in exporters if e.per_category}
+    expected = {output_dir / rel for rel in files}
+    stale = [
+        path
+        for path in sorted((output_dir / CATEGORY_DIR).glob("*"))
+        if _owner(path.name) in chosen and path not in expected
+    ]
+    return OutputPlan(files, stale)

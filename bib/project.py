@@ -1,0 +1,101 @@
+"""The project every command works on: the catalog and its lock, loaded once.
+
+Commands ask this facade for the bibliography, the records that fall back to
+the catalog, and the entries whose lock is missing or stale, instead of each
+reading `sources.yaml` and `sources.lock.json` in its own way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from bib import catalog as catalog_mod
+from bib import lock as lock_mod
+from bib.catalog import Catalog, Entry
+from bib.keys import assign_keys
+from bib.lock import LockedEntry
+from bib.record import Bibliography, Record, Section
+
+
+def fallback_record(entry: Entry) -> Record:
+    """What the list itself says about an entry that no upstream has resolved yet."""
+    url = next((p.value for p in entry.pins if p.kind == "url"), entry.link)
+    return Record(
+        id=entry.id,
+        key="",
+        type="software" if entry.type == "software" else "misc",
+        title=entry.title,
+        url=url,
+        source="catalog",
+    )
+
+
+@dataclass
+class Project:
+    catalog: Catalog
+    locked: dict[str, LockedEntry]
+    catalog_path: Path
+    lock_path: Path
+
+    @classmethod
+    def load(
+        cls, catalog_path: str | Path = "sources.yaml", lock_path: str | Path = "sources.lock.json"
+    ) -> Project:
+        catalog_path, lock_path = Path(catalog_path), Path(lock_path)
+        return cls(
+            catalog_mod.load(catalog_path), lock_mod.read(lock_path), catalog_path, lock_path
+        )
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return self.catalog.entries
+
+    @cached_property
+    def unresolved(self) -> list[str]:
+        """Catalog ids the lock has no record for, in catalog order."""
+        return [e.id for e in self.catalog.entries if e.id not in self.locked]
+
+    @cached_property
+    def orphans(self) -> list[str]:
+        """Locked ids the catalog no longer has, sorted."""
+        return sorted(set(self.locked) - {e.id for e in self.catalog.entries})
+
+    @cached_property
+    def bibliography(self) -> Bibliography:
+        """Records in catalog order with frozen keys; unresolved entries fall back to the catalog.
+
+        Every locked key, an orphan's too, is reserved, so a new entry never takes
+        a key that a document may still cite.
+        """
+        locked = self.locked
+        drafts = [
+            locked[e.id].record if e.id in locked else fallback_record(e)
+            for e in self.catalog.entries
+        ]
+        keys = assign_keys(drafts, {entry_id: item.key for entry_id, item in locked.items()})
+        by_id = {record.id: record for record in drafts}
+        sections = tuple(
+            Section(
+                title=category.label,
+                slug=category.slug,
+                group=category.group,
+                name=category.name,
+                records=tuple(
+                    by_id[e.id].with_(key=keys[e.id], categories=(category.label,))
+                    for e in category.entries
+                ),
+            )
+            for category in self.catalog.categories
+        )
+        return Bibliography(self.catalog.title, sections)
+
+    def write_lock(self, entries: dict[str, LockedEntry]) -> None:
+        """Write the lock atomically: catalog order first, then ids the catalog dropped."""
+        ordered = {e.id: entries[e.id] for e in self.catalog.entries if e.id in entries}
+        ordered.update({k: v for k, v in entries.items() if k not in ordered})
+        lock_mod.write(self.lock_path, ordered)
+        self.locked = ordered
+        for name in ("unresolved", "orphans", "bibliography"):
+            self.__dict__.pop(name, None)

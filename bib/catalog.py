@@ -13,13 +13,14 @@ from pathlib import Path
 
 import yaml
 
+from bib import fields
 from bib.errors import CatalogError
 from bib.ids import Identifier, from_link, is_dblp_key, normalize_arxiv, normalize_doi
 from bib.text import ascii_fold
 
 # libyaml's loader is ten times faster; its nodes carry the same line marks.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG = re.compile(fields.SLUG)
 ENTRY_TYPES = ("software",)
 _TOP_FIELDS = {"title", "description", "categories"}
 _CATEGORY_FIELDS = {"name", "group", "slug", "papers"}

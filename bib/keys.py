@@ -59,7 +59,8 @@ def assign_keys(records: Iterable[Record], frozen: dict[str, str]) -> dict[str, 
     keeps the bare key and later ones get `a`, `b`, ... as Better BibTeX does.
     """
     keys: dict[str, str] = {}
-    taken = set(frozen.values())
+    # biber compares keys case-insensitively: "Kwon2023x" in the lock takes "kwon2023x" too.
+    taken = {key.lower() for key in frozen.values()}
     suffixes: dict[str, Iterator[str]] = {}
     for record in records:
         if record.id in frozen:
@@ -71,6 +72,6 @@ def assign_keys(records: Iterable[Record], frozen: dict[str, str]) -> dict[str, 
             # One suffix iterator per base keeps many collisions linear, not quadratic.
             remaining = suffixes.setdefault(base, _suffixes())
             key = next(base + s for s in remaining if base + s not in taken)
-        taken.add(key)
+        taken.add(key.lower())
         keys[record.id] = key
     return keys

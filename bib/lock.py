@@ -1,20 +1,28 @@
 """`sources.lock.json`: the resolved records, committed so builds need no network.
 
 The file is written with sorted keys and one field per line, so a changed
-fact shows up as a one-line diff in review.
+fact shows up as a one-line diff in review. It is read as untrusted input
+(pull requests edit it): a duplicate JSON key, a value outside the schema of
+`bib.lock_schema`, an impossible date or two entries with one citation key
+is one error naming the file, the line and the JSON path.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
+
+import fastjsonschema
 
 from bib.atomic import write_text_atomic
 from bib.errors import LockError
+from bib.fields import valid_date
+from bib.lock_schema import LOCK_VERSION, SCHEMA
 from bib.record import Record
-
-LOCK_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,26 @@ class LockedEntry:
         return self.record.key
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON objects whose keys repeat are refused: json.loads would keep the last silently."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        repeated = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise _DuplicateKey(repeated)
+    return data
+
+
+@cache
+def _validator():
+    """Compiled on first use: fastjsonschema turns the schema into Python code once per run."""
+    return fastjsonschema.compile(SCHEMA)
+
+
 def read(path: str | Path) -> dict[str, LockedEntry]:
     """id -> entry; a missing lock is an empty one (a project that never resolved)."""
     path = Path(path)
@@ -40,26 +68,66 @@ def read(path: str | Path) -> dict[str, LockedEntry]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LockError(f"cannot read lock: {exc}", path=str(path)) from exc
+    except IsADirectoryError as exc:
+        raise LockError("is a directory, not a lock file", path=str(path)) from exc
+    except OSError as exc:
+        raise LockError(f"cannot read lock: {exc.strerror}", path=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise LockError("lock is not valid UTF-8", path=str(path)) from exc
     return loads(text, str(path))
+
+
+def _line_of(text: str, entry_id: str | None) -> int | None:
+    """The line where an entry starts, so an editor can jump to it."""
+    if entry_id is None:
+        return None
+    match = re.search(r'^\s*"' + re.escape(entry_id) + r'"\s*:', text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _json_path(parts: list[Any]) -> str:
+    out = ""
+    for part in parts:
+        index = isinstance(part, int) or str(part).isdigit()
+        out += f"[{part}]" if index else (f".{part}" if out else str(part))
+    return out
 
 
 def loads(text: str, path: str = "sources.lock.json") -> dict[str, LockedEntry]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
         raise LockError(f"malformed JSON: {exc.msg}", path=path, line=exc.lineno) from exc
+    except _DuplicateKey as exc:
+        raise LockError(f"duplicate JSON key {exc.args[0]!r}", path=path) from exc
     if not isinstance(data, dict) or data.get("lock_version") != LOCK_VERSION:
         raise LockError(f"not a version {LOCK_VERSION} lock file", path=path)
+    try:
+        _validator()(data)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        parts = list(exc.path[1:])  # without fastjsonschema's leading "data"
+        entry = parts[1] if len(parts) > 1 and parts[0] == "entries" else None
+        where = _json_path(parts[2:] if entry else parts) or "the file"
+        rule = exc.message.removeprefix(exc.name).strip()
+        if exc.rule == "pattern":  # the regular expression helps nobody; the value does
+            rule = f"{exc.value!r:.80} is not a valid {parts[-1] if parts else 'value'}"
+        line = _line_of(text, entry)
+        raise LockError(f"{where} {rule}", path=path, line=line, entry=entry) from exc
     entries: dict[str, LockedEntry] = {}
-    for entry_id, item in data.get("entries", {}).items():
-        try:
-            record = Record.from_dict(entry_id, item["key"], item["record"])
-            identifiers = tuple(item.get("identifiers", ()))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise LockError(f"bad locked entry: {exc}", path=path, entry=entry_id) from exc
-        entries[entry_id] = LockedEntry(record, identifiers)
+    keys: dict[str, str] = {}
+    for entry_id, item in data["entries"].items():
+        record = Record.from_dict(entry_id, item["key"], item["record"])
+        if valid_date(record.issued) != record.issued:
+            raise LockError(f"record.issued {list(record.issued)} is not a real date", path=path,
+                            line=_line_of(text, entry_id), entry=entry_id)  # fmt: skip
+        # biber compares keys case-insensitively, so "Kwon2023" and "kwon2023" collide.
+        other = keys.setdefault(record.key.lower(), entry_id)
+        if other != entry_id:
+            message = (
+                f"citation key {record.key!r} is also the key of entry '{other}' (ignoring case)"
+            )
+            raise LockError(message, path=path, line=_line_of(text, entry_id), entry=entry_id)
+        entries[entry_id] = LockedEntry(record, tuple(item.get("identifiers", ())))
     return entries
 
 

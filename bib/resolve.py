@@ -17,13 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bib.catalog import Catalog, Entry
+from bib.fields import clean_record
 from bib.http import HttpClient, UpstreamError
 from bib.ids import Identifier, Kind
 from bib.keys import assign_keys
 from bib.lock import LockedEntry
 from bib.match import accepts, normalize_title, title_matches
 from bib.project import fallback_record
-from bib.record import Record
+from bib.record import Person, Record
 from bib.sources import Endpoints, arxiv, crossref, dblp
 
 STATUSES = ("kept", "resolved", "upgraded", "renamed", "mismatched", "unresolved", "failed")
@@ -34,6 +35,7 @@ class Outcome:
     status: str
     message: str = ""
     renamed: bool = False  # found under a title other than the list's (an alias)
+    warnings: list[str] = field(default_factory=list)  # values dropped from candidates
 
 
 @dataclass
@@ -69,6 +71,11 @@ class _Context:
     queue: list[Identifier]  # identifiers still to look at
     preprint: Record | None = None
     searched: bool = False  # a title search already ran (a DBLP pin is one)
+    warnings: list[str] = field(default_factory=list)  # values dropped from candidates
+
+    @property
+    def authors(self) -> tuple[Person, ...]:
+        return self.preprint.authors if self.preprint else ()
 
 
 def _merge_published(published: Record, preprint: Record | None) -> Record:
@@ -121,6 +128,19 @@ class _Run:
         except UpstreamError as exc:
             self.failures["doi"] = str(exc)
 
+    def accept(self, candidate: Record, ctx: _Context) -> Record | None:
+        """The one gate every candidate passes, from any source or completion step.
+
+        Its values are cleaned first (what does not fit a field is dropped, with a
+        warning), then it must carry the list's title or an alias and share
+        authors with the preprint.
+        """
+        cleaned, warnings = clean_record(candidate)
+        ctx.warnings.extend(warnings)
+        if cleaned is None or not accepts(cleaned, ctx.titles, ctx.authors):
+            return None
+        return cleaned
+
     def search_published(self, ctx: _Context, dblp_key: str | None = None) -> Record | None:
         """The peer-reviewed version, looked up by title: DBLP first, then Crossref.
 
@@ -130,29 +150,31 @@ class _Run:
         until one finds a match, so renamed papers are found too.
         """
         ctx.searched = True
-        preprint = ctx.preprint
-        authors = preprint.authors if preprint else ()
-        first = [preprint.title] if preprint else []
+        first = [ctx.preprint.title] if ctx.preprint else []
         by_form = {normalize_title(t): t for t in reversed([*first, *ctx.titles])}
         queries = list(reversed(by_form.values()))
         for query in queries:
             for hit in dblp.search(self.client, self.endpoints["dblp"], query):
                 if dblp_key and hit.dblp_key != dblp_key:
                     continue  # a pinned DBLP record is the only one accepted
-                if hit.type != "preprint" and accepts(hit, ctx.titles, authors):
-                    return self._complete_from_crossref(hit)
+                if hit.type != "preprint" and (accepted := self.accept(hit, ctx)):
+                    return self._complete_from_crossref(accepted, ctx)
         if dblp_key:
             return None
         for query in queries[:1]:
             for hit in crossref.search_title(self.client, self.endpoints["crossref"], query):
-                if hit.type in ("paper-conference", "article-journal") and accepts(
-                    hit, ctx.titles, authors
+                if hit.type in ("paper-conference", "article-journal") and (
+                    accepted := self.accept(hit, ctx)
                 ):
-                    return hit
+                    return accepted
         return None
 
-    def _complete_from_crossref(self, hit: Record) -> Record:
-        """DBLP abbreviates venues; where it knows a DOI, Crossref has the full record."""
+    def _complete_from_crossref(self, hit: Record, ctx: _Context) -> Record:
+        """DBLP abbreviates venues; where it knows a DOI, Crossref has the full record.
+
+        Crossref's record passes the same gate: if it names another paper, the
+        DBLP record stands on its own.
+        """
         if not hit.doi:
             return hit
         if hit.doi not in self.crossref:
@@ -160,9 +182,16 @@ class _Run:
                 crossref.fetch_dois(self.client, self.endpoints["crossref"], [hit.doi])
             )
         full = self.crossref.get(hit.doi)
-        return full.with_(dblp_key=hit.dblp_key) if full else hit
+        accepted = self.accept(full, ctx) if full else None
+        return accepted.with_(dblp_key=hit.dblp_key) if accepted else hit
 
     def resolve(self, entry: Entry) -> tuple[Record | None, Outcome]:
+        """The best record for `entry`, or None with why: mismatched, unresolved or failed.
+
+        "failed" means an upstream needed to decide the entry did not answer; the
+        caller then keeps whatever the lock held, since a half-checked answer
+        (a preprint whose published version could not be looked for) is no better.
+        """
         if entry.type == "software":
             return fallback_record(entry), Outcome("resolved", "software, as the list gives it")
         idents = sorted(entry.identifiers, key=lambda i: ORDER.index(i.kind))
@@ -178,25 +207,28 @@ class _Run:
             if published is None and not ctx.searched:
                 published = self.search_published(ctx)
         except _Stop as stop:
+            stop.outcome.warnings = ctx.warnings
             return None, stop.outcome
         except UpstreamError as exc:
-            if ctx.preprint is None:
-                return None, Outcome("failed", str(exc))
-            return self._done(ctx.preprint, entry, None, f"published version not checked: {exc}")
+            return None, Outcome("failed", str(exc), warnings=ctx.warnings)
         if published is not None:
-            return self._done(_merge_published(published, ctx.preprint), entry, ctx.preprint)
-        if ctx.preprint is not None:
-            return self._done(ctx.preprint, entry, None)
-        return None, Outcome("unresolved", "no identifier and no source has a matching title")
+            record, outcome = self._done(
+                _merge_published(published, ctx.preprint), entry, ctx.preprint
+            )
+        elif ctx.preprint is not None:
+            record, outcome = self._done(ctx.preprint, entry, None)
+        else:
+            record = None
+            outcome = Outcome("unresolved", "no identifier and no source has a matching title")
+        outcome.warnings = ctx.warnings
+        return record, outcome
 
     def _done(
-        self, record: Record, entry: Entry, preprint: Record | None, note: str = ""
+        self, record: Record, entry: Entry, preprint: Record | None
     ) -> tuple[Record, Outcome]:
         status = "upgraded" if preprint is not None and record.type != "preprint" else "resolved"
         renamed = not title_matches(record.title, [entry.title])
-        if renamed and not note:
-            note = f"found as {record.title!r}"
-        return record, Outcome(status, note, renamed)
+        return record, Outcome(status, f"found as {record.title!r}" if renamed else "", renamed)
 
 
 def _arxiv(run: _Run, value: str, ctx: _Context) -> Record | None:
@@ -204,24 +236,28 @@ def _arxiv(run: _Run, value: str, ctx: _Context) -> Record | None:
     paper = run.arxiv.get(value)
     if paper is None:
         raise _Stop("failed", f"arXiv returned nothing for {value}")
-    if not title_matches(paper.record.title, ctx.titles):
-        message = f"arXiv {paper.record.arxiv_id} is {paper.record.title!r}, not the list's"
-        raise _Stop("mismatched", message)
-    ctx.preprint = paper.record
-    ctx.titles.append(paper.record.title)
+    record, warnings = clean_record(paper.record)
+    ctx.warnings.extend(warnings)
+    if record is None or not title_matches(record.title, ctx.titles):
+        title = record.title if record else paper.record.title
+        raise _Stop("mismatched", f"arXiv {value} is {title!r}, not the list's")
+    ctx.preprint = record
+    ctx.titles.append(record.title)
     if paper.published_doi and not any(i.kind == "doi" for i in ctx.queue):
         ctx.queue.insert(0, Identifier("doi", paper.published_doi))
     return None
 
 
 def _doi(run: _Run, value: str, ctx: _Context) -> Record | None:
+    if "doi" in run.failures:  # a DOI arXiv pointed to, after Crossref failed
+        raise _Stop("failed", run.failures["doi"])
     published = run.crossref.get(value)
     if published is None:
         raise _Stop("unresolved", f"Crossref does not know DOI {value}")
-    authors = ctx.preprint.authors if ctx.preprint else ()
-    if not accepts(published, ctx.titles, authors):
+    accepted = run.accept(published, ctx)
+    if accepted is None:
         raise _Stop("mismatched", f"DOI {value} is {published.title!r}, not the list's")
-    return published
+    return accepted
 
 
 def _dblp(run: _Run, value: str, ctx: _Context) -> Record | None:
@@ -243,6 +279,8 @@ HANDLERS: dict[Kind, Callable[[_Run, str, _Context], Record | None]] = {
     "url": _url,
 }
 ORDER: list[Kind] = list(HANDLERS)
+# How good a record is, for the lock merge rule: a refresh never trades down.
+RANK = {"paper-conference": 2, "article-journal": 2, "preprint": 1, "software": 1, "misc": 0}
 
 
 def resolve(
@@ -253,10 +291,17 @@ def resolve(
     *,
     refresh: bool = False,
     offline: bool = False,
+    allow_downgrade: bool = False,
     today: dt.date | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[dict[str, LockedEntry], ResolveReport]:
-    """The new lock and a report; entries that fail keep their previous locked record."""
+    """The new lock and a report.
+
+    The merge rule: a locked record is replaced only by one at least as good
+    (a peer-reviewed version over a preprint). An entry that fails, mismatches
+    or is no longer found keeps its locked record byte for byte. Trading down
+    takes `allow_downgrade` or a changed pin (the maintainer's decision).
+    """
     retrieved = (today or dt.date.today()).isoformat()
     report = ResolveReport()
     idents = {e.id: e.identifier_texts for e in catalog.entries}
@@ -279,7 +324,15 @@ def resolve(
         if progress:
             progress(len(report.outcomes), len(catalog.entries), entry.id)
         record, outcome = run.resolve(entry)
-        if record is None and entry.id in locked:
+        previous = locked.get(entry.id)
+        if record is not None and previous is not None and not allow_downgrade:
+            worse = RANK[record.type] < RANK[previous.record.type]
+            if worse and previous.identifiers == idents[entry.id]:
+                outcome = Outcome("kept", f"the upstreams now give a {record.type} record; kept "
+                                  f"the locked {previous.record.type} one (--allow-downgrade "
+                                  "takes it)", warnings=outcome.warnings)  # fmt: skip
+                record = None
+        if record is None and previous is not None and outcome.status != "kept":
             outcome.message += " (kept the previously locked record)"
         report.outcomes[entry.id] = outcome
         if record is not None:

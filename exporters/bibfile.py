@@ -15,7 +15,14 @@ import bibtexparser
 from bibtexparser.library import Library
 from bibtexparser.model import Entry, ExplicitComment, Field
 
+from bib.fields import clean_text, is_key
 from bib.record import Bibliography, Person, Record, Section
+
+# Characters BibTeX reads in a comment: "@" starts an entry even inside @comment{...}
+# (classic BibTeX does not skip the braces), and braces would end the comment early.
+_COMMENT_UNSAFE = re.compile(r"[@{}\\%]")
+# Percent-encoded in verbatim fields (DOIs, URLs, eprints): braces would unbalance the value.
+_VERBATIM_UNSAFE = str.maketrans({"{": "%7B", "}": "%7D", "\\": "%5C"})
 
 
 def braced(text: str) -> str:
@@ -36,9 +43,18 @@ def format_pages(pages: str) -> str:
     return re.sub(r"\s*[-\u2010-\u2015]+\s*", "--", pages.strip())
 
 
-def url_value(url: str) -> str:
-    """URLs are verbatim fields: only braces, which would unbalance the value, are encoded."""
-    return braced(url.replace("{", "%7B").replace("}", "%7D"))
+def verbatim(value: str) -> str:
+    """A verbatim field (URL, DOI, eprint): braces and backslashes percent-encoded, one line.
+
+    Validated records never hold them; this keeps even a hand-made record from
+    closing its field or entry.
+    """
+    return braced(clean_text(value).translate(_VERBATIM_UNSAFE))
+
+
+def comment(text: str) -> str:
+    """Text that stays inside an @comment{...} header whatever a catalog heading says."""
+    return " ".join(_COMMENT_UNSAFE.sub(" ", clean_text(text)).split())
 
 
 class BibFile:
@@ -62,17 +78,19 @@ class BibFile:
         self.section_text = lru_cache(maxsize=256)(self._section_text)
 
     def entry(self, record: Record) -> Entry:
+        if not is_key(record.key):
+            raise ValueError(f"entry '{record.id}': citation key {record.key!r} is unsafe to write")
         fields = [Field(name, value) for name, value in self.fields(record)]
         return Entry(self.entry_types[record.type], record.key, fields)
 
     def render(self, bibliography: Bibliography) -> str:
         text = "".join(self.section_text(section) for section in bibliography.sections)
-        return f"@comment{{{self.header(bibliography.title)}}}\n" + text
+        return f"@comment{{{comment(self.header(bibliography.title))}}}\n" + text
 
     def _section_text(self, section: Section) -> str:
         count = len(section.records)
         noun = "entry" if count == 1 else "entries"
-        blocks = [ExplicitComment(f"Category: {section.title} ({count} {noun})")]
+        blocks = [ExplicitComment(comment(f"Category: {section.title} ({count} {noun})"))]
         blocks.extend(self.entry(record) for record in section.records)
         library = Library(blocks)
         return "\n" + bibtexparser.write_string(

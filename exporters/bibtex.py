@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bib.fields import has_web_scheme
 from bib.record import Person, Record
 from exporters import bibfile
-from exporters.bibfile import braced, format_pages, url_value
+from exporters.bibfile import braced, format_pages, verbatim
 from exporters.latex import escape, protect_title
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -39,7 +40,7 @@ def _fields(record: Record) -> list[tuple[str, str]]:
         if value:
             out.append((name, braced(escape(value))))
     if record.pages:
-        out.append(("pages", braced(format_pages(record.pages))))
+        out.append(("pages", braced(escape(format_pages(record.pages)))))
     if record.year:
         out.append(("year", braced(str(record.year))))
     if record.month:
@@ -52,16 +53,16 @@ def _fields(record: Record) -> list[tuple[str, str]]:
         if value:
             out.append((name, braced(escape(value))))
     if record.doi:
-        out.append(("doi", braced(record.doi)))
+        out.append(("doi", verbatim(record.doi)))
     if record.arxiv_id:
-        out.append(("eprint", braced(record.arxiv_id)))
+        out.append(("eprint", verbatim(record.arxiv_id)))
         out.append(("archiveprefix", "{arXiv}"))
         if record.arxiv_class:
-            out.append(("primaryclass", braced(record.arxiv_class)))
+            out.append(("primaryclass", verbatim(record.arxiv_class)))
         # Zotero's BibTeX import reads only eprinttype, biblatex reads both.
         out.append(("eprinttype", "{arxiv}"))
-    if record.url:
-        out.append(("url", url_value(record.url)))
+    if record.url and has_web_scheme(record.url):
+        out.append(("url", verbatim(record.url)))
     return out
 
 

@@ -23,6 +23,7 @@ import json
 import re
 from typing import Any
 
+from bib.fields import has_web_scheme
 from bib.record import Bibliography, Person, Record
 
 CSL_TYPES = {
@@ -65,7 +66,7 @@ def item(record: Record) -> dict[str, Any]:
         "publisher": record.publisher,
         "publisher-place": record.publisher_place,
         "DOI": record.doi,
-        "URL": record.url,
+        "URL": record.url if record.url and has_web_scheme(record.url) else None,
         "version": record.version,
     }
     data.update({key: value for key, value in optional.items() if value})

@@ -17,8 +17,10 @@ from pylatexenc.latexencode import UnicodeToLatexEncoder
 _SPECIALS = str.maketrans(
     {
         "\\": r"\textbackslash{}",
-        "{": r"\{",
-        "}": r"\}",
+        # Not \{ and \}: BibTeX counts every brace, escaped or not, so a lone
+        # "\{" would leave the field open and swallow the rest of the file.
+        "{": r"\textbraceleft{}",
+        "}": r"\textbraceright{}",
         "&": r"\&",
         "%": r"\%",
         "$": r"\$",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from bib.fields import has_web_scheme
 from bib.record import Bibliography, Person, Record
 
 MAX_AUTHORS = 3
@@ -34,7 +35,7 @@ def link(record: Record) -> str | None:
         return "https://doi.org/" + quote(record.doi, safe="/")
     if record.arxiv_id:
         return "https://arxiv.org/abs/" + quote(record.arxiv_id, safe="/")
-    if record.url:
+    if record.url and has_web_scheme(record.url):
         # A link destination ends at whitespace or an unbalanced parenthesis.
         return quote(record.url, safe="/:?#[]@!$&'*+,;=%~-._")
     return None

@@ -174,7 +174,7 @@ def test_category_headers_and_determinism():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (r"& % $ # _ { } ~ ^ \ ", r"\& \% \$ \# \_ \{ \} \textasciitilde{} \textasciicircum{} \textbackslash{} "),
+        (r"& % $ # _ { } ~ ^ \ ", r"\& \% \$ \# \_ \textbraceleft{} \textbraceright{} \textasciitilde{} \textasciicircum{} \textbackslash{} "),
         ("Déjà Vu – Łukasz", "Déjà Vu – Łukasz"),
     ],
 )  # fmt: skip

@@ -60,7 +60,7 @@ def test_lock_stale_against_the_catalog(project):
     assert any(
         p.startswith("stale: spotserve: the catalog now gives arxiv:2311.15567") for p in found
     )
-    edit_lock(project, lambda entries: entries.update(ghost=entries["orca"]))
+    edit_lock(project, lambda entries: entries.update(ghost={**entries["orca"], "key": "ghost"}))
     assert "stale: ghost: in the lock but no longer in the catalog" in problems(project)
 
 
@@ -90,10 +90,17 @@ def test_two_entries_share_a_doi_or_arxiv_id(project):
     assert "duplicate: spotserve, llumnix: share arXiv id 2311.15566" in found
 
 
-def test_colliding_citation_keys_even_by_case(project):
+def test_colliding_citation_keys_even_by_case_are_one_line_and_exit_2(project):
     edit_lock(project, lambda entries: entries["exegpt"].update(key="Miao2024SpotServe"))
-    assert any(p.startswith("key: spotserve, exegpt: share the citation key 'miao2024spotserve'")
-               for p in problems(project))  # fmt: skip
+    result = CliRunner().invoke(main, ["check", "--catalog", str(project / "sources.yaml"),
+                                       "--lock", str(project / "sources.lock.json")])  # fmt: skip
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert (
+        "entry 'spotserve': citation key 'miao2024spotserve' is also the key of entry 'exegpt'"
+        in lines[0]
+    )
 
 
 def test_outputs_that_differ_are_missing_or_left_over(project):

@@ -29,7 +29,7 @@ def test_escape_round_trips_through_a_latex_decoder(text):
 def test_every_special_character_is_escaped():
     encoded = escape(r"& % $ # _ { } ~ ^ \ ")
     assert encoded == (
-        r"\& \% \$ \# \_ \{ \} \textasciitilde{} \textasciicircum{} \textbackslash{} "
+        r"\& \% \$ \# \_ \textbraceleft{} \textbraceright{} \textasciitilde{} \textasciicircum{} \textbackslash{} "
     )
 
 

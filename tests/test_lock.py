@@ -59,7 +59,10 @@ def test_malformed_json_names_line(tmp_path):
 
 def test_bad_record_names_entry():
     text = json.dumps(
-        {"lock_version": 1, "entries": {"x": {"key": "k", "record": {"type": "book"}}}}
+        {
+            "lock_version": 1,
+            "entries": {"x": {"key": "k", "record": {"type": "book", "title": "T"}}},
+        }
     )
-    with pytest.raises(LockError, match="entry 'x': bad locked entry: record type"):
+    with pytest.raises(LockError, match=r"entry 'x': record\.type must be one of"):
         lock.loads(text, "l.json")

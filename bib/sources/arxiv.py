@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bib.fields import date_parts
 from bib.http import HttpClient, UpstreamError
 from bib.ids import normalize_arxiv, normalize_doi
 from bib.record import Record
@@ -70,9 +71,7 @@ def parse_feed(body: bytes | str) -> list[ArxivPaper]:
             raise UpstreamError(f"arXiv: entry id {entry_id!r} is not an arXiv id")
         arxiv_id, version = parsed
         published = _text(entry.find("atom:published", NS))
-        issued = _id_month(arxiv_id)
-        if published:
-            issued = tuple(int(p) for p in published[:7].split("-"))
+        issued = date_parts(published[:7].split("-")) or _id_month(arxiv_id)
         primary = entry.find("arxiv:primary_category", NS)
         doi = _text(entry.find("arxiv:doi", NS))
         record = Record(
@@ -105,18 +104,19 @@ def fetch_batches(
 ) -> Iterator[dict[str, ArxivPaper]]:
     """id -> paper, one batch at a time, so callers can work during arXiv's 3-second gaps.
 
-    Raises if arXiv does not return one of the ids asked for.
+    An id arXiv does not return is simply absent: the caller reports that entry as
+    failed (arXiv answers an unknown id with an empty feed, not with "no such paper").
+    A batch that fails raises, naming the batch's size rather than all its ids.
     """
     wanted = list(dict.fromkeys(ids))
     for start in range(0, len(wanted), BATCH):
         batch = wanted[start : start + BATCH]
         params = {"id_list": ",".join(batch), "max_results": str(len(batch))}
-        response = client.get(base_url, params=params)
+        try:
+            response = client.get(base_url, params=params)
+        except UpstreamError as exc:
+            raise UpstreamError(f"arXiv: {exc}") from exc
         papers = parse_feed(response.content)  # an error feed raises with arXiv's message
         if response.status_code != 200:
-            raise UpstreamError(f"arXiv: HTTP {response.status_code} for {', '.join(batch)}")
-        found = {paper.record.arxiv_id: paper for paper in papers}
-        missing = [i for i in batch if i not in found]
-        if missing:
-            raise UpstreamError(f"arXiv: no entry returned for {', '.join(missing)}")
-        yield found
+            raise UpstreamError(f"arXiv: HTTP {response.status_code} for {len(batch)} ids")
+        yield {paper.record.arxiv_id: paper for paper in papers if paper.record.arxiv_id in batch}

@@ -14,10 +14,12 @@ import habanero.request_class
 import httpx2
 from habanero import Crossref, RequestError
 
+from bib.fields import date_parts
 from bib.http import HttpClient, UpstreamError
 from bib.ids import normalize_doi
 from bib.record import Person, Record
 from bib.sources.upstream import Upstream
+from bib.sources.values import first_text, mapping, objects, text
 
 # No fixed spacing: the pace is learned from Crossref's `x-rate-limit-*` headers as they arrive.
 UPSTREAM = Upstream("crossref", "BIB_CROSSREF_URL", "https://api.crossref.org")
@@ -30,33 +32,42 @@ TYPES = {
 }
 
 
-def _first(values: list[str] | None) -> str | None:
-    return " ".join(values[0].split()) if values else None
+def _first(values: object) -> str | None:
+    found = first_text(values)
+    return " ".join(found.split()) if found else None
+
+
+def _person(author: dict) -> Person:
+    family, given = text(author.get("family")), text(author.get("given"))
+    return (
+        Person(family=family, given=given)
+        if family
+        else Person(literal=text(author.get("name")) or given)
+    )
 
 
 def work_to_record(work: dict) -> Record:
-    """A Crossref `work` message as a record; unknown work types become `misc`."""
-    authors = tuple(
-        Person(family=a.get("family"), given=a.get("given"))
-        if a.get("family")
-        else Person(literal=a.get("name") or a.get("given"))
-        for a in work.get("author", [])
-    )
-    parts = (work.get("issued") or work.get("published") or {}).get("date-parts") or [[]]
-    issued = tuple(int(p) for p in parts[0] if p is not None)
-    doi = normalize_doi(work.get("DOI", ""))
+    """A Crossref `work` message as a record; unknown work types become `misc`.
+
+    Values of the wrong type are read as absent; `bib.fields.clean_record`
+    then checks what each one holds.
+    """
+    dates = mapping(work.get("issued")) or mapping(work.get("published"))
+    parts = dates.get("date-parts")
+    first = parts[0] if isinstance(parts, list) and parts and isinstance(parts[0], list) else []
+    doi = normalize_doi(text(work.get("DOI")) or "")
     return Record(
         id="",
         key="",
-        type=TYPES.get(work.get("type", ""), "misc"),
+        type=TYPES.get(text(work.get("type")) or "", "misc"),
         title=_first(work.get("title")) or "",
-        authors=authors,
-        issued=issued,
+        authors=tuple(_person(a) for a in objects(work.get("author"))),
+        issued=date_parts(first),
         container_title=_first(work.get("container-title")),
-        volume=work.get("volume"),
-        number=work.get("issue"),
-        pages=work.get("page"),
-        publisher=work.get("publisher"),
+        volume=text(work.get("volume")),
+        number=text(work.get("issue")),
+        pages=text(work.get("page")),
+        publisher=text(work.get("publisher")),
         doi=doi,
         url=f"https://doi.org/{doi}" if doi else None,
         source="crossref",
@@ -102,6 +113,8 @@ def _call(client: HttpClient, what: str, call):
     try:
         with routed_habanero(client):
             return call()
+    except UpstreamError as exc:  # from our HTTP layer, which habanero's requests go through
+        raise UpstreamError(f"Crossref: {what}: {exc}") from exc
     except RequestError as exc:
         raise UpstreamError(f"Crossref: {what}: HTTP {exc.args[0]}: {exc.args[1]}") from exc
     except httpx2.HTTPStatusError as exc:
@@ -137,8 +150,7 @@ def search_title(client: HttpClient, base_url: str, title: str, rows: int = 5) -
 
 
 def _items(result: object) -> list[dict]:
-    try:
-        items = result["message"]["items"]  # type: ignore[index]
-    except (TypeError, KeyError) as exc:
-        raise UpstreamError("Crossref: response has no message.items") from exc
-    return [item for item in items if isinstance(item, dict)]
+    items = mapping(mapping(result).get("message")).get("items")
+    if not isinstance(items, list):
+        raise UpstreamError("Crossref: response has no message.items list")
+    return objects(items)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bib.fields import date_parts
 from bib.http import HttpClient, UpstreamError
 from bib.ids import normalize_doi
 from bib.record import Record
 from bib.sources.names import split_name
 from bib.sources.upstream import Upstream
+from bib.sources.values import first_text, mapping, objects, text
 
 UPSTREAM = Upstream("dblp", "BIB_DBLP_URL", "https://dblp.org/search/publ/api", interval=1.0)
 
@@ -29,46 +31,52 @@ VENUES = {
 }
 
 
+def _names(authors: object) -> list[str]:
+    """DBLP gives a lone author as an object, not a list, and each as `{"text": name}`."""
+    items = authors if isinstance(authors, list) else [authors]
+    names = (text(mapping(a).get("text")) if isinstance(a, dict) else text(a) for a in items)
+    return [name for name in names if name]
+
+
 def info_to_record(info: dict) -> Record:
-    authors = info.get("authors", {}).get("author", [])
-    if isinstance(authors, dict):  # DBLP gives a lone author as an object, not a list
-        authors = [authors]
-    venue = info.get("venue")
-    if isinstance(venue, list):
-        venue = venue[0]
-    kind = TYPES.get(info.get("type", ""), "misc")
-    doi = normalize_doi(info.get("doi", "")) if info.get("doi") else None
-    ee = info.get("ee")
-    if isinstance(ee, list):
-        ee = ee[0]
-    year = info.get("year")
+    """One hit's `info` as a record; values of the wrong type are read as absent."""
+    venue = first_text(info.get("venue"))
+    kind = TYPES.get(text(info.get("type")) or "", "misc")
+    doi = normalize_doi(text(info.get("doi")) or "")
+    ee = first_text(info.get("ee"))
     return Record(
         id="",
         key="",
         type=kind,
-        title=" ".join(str(info.get("title", "")).split()).removesuffix("."),
-        authors=tuple(split_name(a["text"] if isinstance(a, dict) else str(a)) for a in authors),
-        issued=(int(year),) if year and str(year).isdigit() else (),
-        container_title=VENUES.get(venue, venue) if kind != "preprint" else None,
-        volume=info.get("volume"),
-        number=info.get("number"),
-        pages=info.get("pages"),
+        title=" ".join((text(info.get("title")) or "").split()).removesuffix("."),
+        authors=tuple(
+            split_name(name) for name in _names(mapping(info.get("authors")).get("author"))
+        ),
+        issued=date_parts([info.get("year")]),
+        container_title=VENUES.get(venue, venue) if venue and kind != "preprint" else None,
+        volume=text(info.get("volume")),
+        number=text(info.get("number")),
+        pages=text(info.get("pages")),
         doi=doi,
-        dblp_key=info.get("key"),
+        dblp_key=text(info.get("key")),
         url=f"https://doi.org/{doi}" if doi else ee,
         source="dblp",
     )
 
 
 def search(client: HttpClient, base_url: str, query: str, hits: int = 10) -> list[Record]:
-    response = client.get(base_url, params={"q": query, "format": "json", "h": str(hits)})
-    if response.status_code != 200:
-        raise UpstreamError(f"DBLP: HTTP {response.status_code} for query {query!r}")
+    """Publication search hits as records; hits that are not objects are skipped."""
     try:
-        result = response.json()["result"]
-        hit_list = result.get("hits", {}).get("hit", [])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UpstreamError(f"DBLP: malformed response for query {query!r}") from exc
-    return [
-        info_to_record(hit["info"]) for hit in hit_list if isinstance(hit, dict) and "info" in hit
-    ]
+        response = client.get(base_url, params={"q": query, "format": "json", "h": str(hits)})
+    except UpstreamError as exc:
+        raise UpstreamError(f"DBLP: {exc}") from exc
+    if response.status_code != 200:
+        raise UpstreamError(f"DBLP: HTTP {response.status_code} for a title search")
+    try:
+        result = response.json()
+    except ValueError as exc:
+        raise UpstreamError("DBLP: the answer is not JSON") from exc
+    if not isinstance(mapping(result).get("result"), dict):
+        raise UpstreamError("DBLP: the answer has no 'result' object")
+    hit_list = objects(mapping(result["result"].get("hits")).get("hit"))
+    return [info_to_record(hit["info"]) for hit in hit_list if isinstance(hit.get("info"), dict)]

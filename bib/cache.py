@@ -8,25 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 import httpx2
-import platformdirs
 
 from bib.atomic import write_text_atomic
 
 DEFAULT_MAX_AGE = 7 * 24 * 3600
-
-
-def default_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """`$BIB_CACHE_DIR`, else the platform's user cache directory (XDG on Linux)."""
-    env = os.environ if environ is None else environ
-    if env.get("BIB_CACHE_DIR"):
-        return Path(env["BIB_CACHE_DIR"])
-    return Path(platformdirs.user_cache_dir("llm-serving-bib", appauthor=False))
 
 
 class ResponseCache:

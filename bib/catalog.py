@@ -13,14 +13,15 @@ from pathlib import Path
 
 import yaml
 
-from bib import fields
 from bib.errors import CatalogError
+from bib.fields import SLUG as SLUG_PATTERN
+from bib.fields import is_web_url
 from bib.ids import Identifier, from_link, is_dblp_key, normalize_arxiv, normalize_doi
-from bib.text import ascii_fold
+from bib.text import ascii_fold, clean_text, has_invisible
 
 # libyaml's loader is ten times faster; its nodes carry the same line marks.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-SLUG = re.compile(fields.SLUG)
+SLUG = re.compile(SLUG_PATTERN)
 ENTRY_TYPES = ("software",)
 _TOP_FIELDS = {"title", "description", "categories"}
 _CATEGORY_FIELDS = {"name", "group", "slug", "papers"}
@@ -100,6 +101,11 @@ def load(path: str | Path) -> Catalog:
 def parse(text: str, path: str = "sources.yaml") -> Catalog:
     try:
         root = yaml.compose(text, Loader=_LOADER)
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses, such as NUL
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"malformed YAML: {exc.reason} (character #x{code:04x})"
+        raise CatalogError(message, path=path, line=line) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -136,7 +142,7 @@ class _Fields:
             return None
         if not isinstance(node, yaml.ScalarNode):
             raise self.walker.fail(node, f"'{key}' in {self.what} must be text", self.entry)
-        value = str(node.value).strip()
+        value = self.walker.visible(node, key, self.what, self.entry)
         if required and not value:
             raise self.walker.fail(node, f"'{key}' in {self.what} is empty", self.entry)
         return value or None
@@ -147,6 +153,18 @@ class _Walker:
         self.path = path
         self.seen_ids: dict[str, int] = {}
         self.seen_slugs: dict[str, int] = {}
+
+    def visible(self, node: yaml.ScalarNode, key: str, what: str, entry: str | None) -> str:
+        """The scalar's text, one line: control and bidi characters are refused, not kept.
+
+        They are never part of a title or a name, and could reorder or hide what a
+        reader of the outputs (or of this error) sees.
+        """
+        value = str(node.value)
+        if has_invisible(value.replace("\t", " ").replace("\n", " ").replace("\r", " ")):
+            message = f"'{key}' in {what} holds control or bidirectional formatting characters"
+            raise self.fail(node, message, entry)
+        return clean_text(value)
 
     def fail(self, node: yaml.Node | None, message: str, entry: str | None = None) -> CatalogError:
         line = node.start_mark.line + 1 if node is not None else None
@@ -167,6 +185,8 @@ class _Walker:
             )
         fields = _Fields(self, node, what, entry)
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, f"field names in {what} must be plain text", entry)
             key = key_node.value
             if key in fields.nodes:
                 raise self.fail(key_node, f"duplicate field '{key}' in {what}", entry)
@@ -224,6 +244,10 @@ class _Walker:
         note = fields.text("note")
         if pins and not note:
             raise self.fail(node, "a pin needs a 'note' saying why", entry_id)
+        link = fields.text("link")
+        if link is not None and not is_web_url(link):
+            # A javascript: or data: link would reach output/README.md as a live link.
+            raise self.fail(fields.get("link"), f"link {link!r} is not an http(s) URL", entry_id)
         entry_type = fields.text("type")
         if entry_type is not None and entry_type not in ENTRY_TYPES:
             message = f"unknown type '{entry_type}' (known: {', '.join(ENTRY_TYPES)})"
@@ -232,7 +256,7 @@ class _Walker:
             id=entry_id,
             title=title,
             category=category,
-            link=fields.text("link"),
+            link=link,
             label=fields.text("label"),
             pins=pins,
             type=entry_type,
@@ -253,7 +277,7 @@ class _Walker:
             normalized = value if is_dblp_key(value) else None
             expected = "a DBLP record key (expected e.g. conf/osdi/YuJKKC22)"
         else:
-            normalized = value if value.startswith(("https://", "http://")) else None
+            normalized = value if is_web_url(value) else None
             expected = "an http(s) URL"
         if normalized is None:
             raise self.fail(node, f"'{value}' is not {expected}", entry_id)
@@ -264,10 +288,13 @@ class _Walker:
         if node is None:
             return ()
         if not isinstance(node, yaml.SequenceNode) or not all(
-            isinstance(item, yaml.ScalarNode) and item.value.strip() for item in node.value
+            isinstance(item, yaml.ScalarNode)
+            and not item.tag.endswith(":null")
+            and self.visible(item, "aliases", fields.what, entry_id)
+            for item in node.value
         ):
             raise self.fail(node, "'aliases' must be a list of titles", entry_id)
-        return tuple(item.value.strip() for item in node.value)
+        return tuple(clean_text(item.value) for item in node.value)
 
 
 def slugify(text: str) -> str:

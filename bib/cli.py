@@ -16,11 +16,18 @@ import click
 from bib import __version__
 from bib.errors import BibError
 from bib.outputs import DEFAULT_BASENAME
+from bib.text import shown
 from exporters import REGISTRY
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug of ours, not the user's input
 
 
 class _Group(click.Group):
-    """Turns the project's own errors into one line on stderr and their exit status."""
+    """Every failure ends as one line on stderr and an exit status, never a traceback.
+
+    The project's own errors say what to fix; anything else is a bug, reported
+    in one line with a hint to rerun with --debug, which shows the traceback.
+    """
 
     def invoke(self, ctx: click.Context):
         try:
@@ -28,6 +35,21 @@ class _Group(click.Group):
         except BibError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            what = shown(" ".join(str(exc).split()))[:300]
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {what} (rerun with --debug for the "
+                "traceback, and please report it)",
+                err=True,
+            )
+            sys.exit(INTERNAL_ERROR)
 
 
 def _say(ctx: click.Context, message: str, level: int = 1) -> None:
@@ -74,10 +96,11 @@ def _output_dir_option(help_text: str):
 @click.version_option(__version__, prog_name="bib")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list every file written.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 @click.pass_context
-def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+def main(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
     """Keep the Awesome LLM Serving Papers list as a resolved, reproducible bibliography."""
-    ctx.obj = {"verbosity": -1 if quiet else (2 if verbose else 1)}
+    ctx.obj = {"verbosity": -1 if quiet else (2 if verbose else 1), "debug": debug}
 
 
 @main.command("import-markdown")
@@ -146,22 +169,36 @@ def build_cmd(
     "--refresh", is_flag=True, help="Fetch every entry again, not only new or changed ones."
 )
 @click.option("--offline", is_flag=True, help="Send no request; report what the lock lacks.")
+@click.option(
+    "--allow-downgrade",
+    is_flag=True,
+    help="Let a refresh replace a locked published record with a preprint.",
+)
 @click.pass_context
-def resolve_cmd(ctx, catalog: Path, lock_path: Path, refresh: bool, offline: bool) -> None:
+def resolve_cmd(
+    ctx, catalog: Path, lock_path: Path, refresh: bool, offline: bool, allow_downgrade: bool
+) -> None:
     """Resolve new, changed or failed entries (arXiv, Crossref, DBLP) into the lock.
 
-    Base URLs and contact come from BIB_ARXIV_URL, BIB_CROSSREF_URL, BIB_DBLP_URL
-    and BIB_MAILTO. Exit status 1 if any entry is unresolved, mismatched or failed.
+    A locked record is only replaced by one at least as good; an entry whose
+    upstream fails keeps its locked record. Base URLs and contact come from
+    BIB_ARXIV_URL, BIB_CROSSREF_URL, BIB_DBLP_URL and BIB_MAILTO. Exit status 1
+    if any entry is unresolved, mismatched or failed.
     """
     from bib.commands.resolve import run
     from bib.resolve import STATUSES
 
     project = _project(catalog, lock_path)
     with _progress(ctx) as bar:
-        report = run(project, refresh=refresh, offline=offline, progress=bar)
+        report = run(project, refresh=refresh, offline=offline, allow_downgrade=allow_downgrade,
+                     progress=bar)  # fmt: skip
     for entry_id, outcome in report.outcomes.items():
+        for warning in outcome.warnings:
+            _say(ctx, f"{entry_id}: {warning}", level=0)
         if outcome.status in ("mismatched", "unresolved", "failed"):
             _say(ctx, f"{entry_id}: {outcome.status}: {outcome.message}", level=0)
+        elif outcome.status == "kept" and outcome.message:
+            _say(ctx, f"{entry_id}: kept: {outcome.message}", level=0)
         elif outcome.renamed:
             _say(ctx, f"{entry_id}: renamed: {outcome.message}", level=2)
     counts = report.counts()

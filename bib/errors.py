@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bib.text import shown
+
 
 class BibError(Exception):
     """Base class; `exit_code` is what the CLI returns for this kind of failure."""
@@ -34,7 +36,8 @@ class InputError(BibError):
         if path:
             where = f"{path}:{line}: " if line else f"{path}: "
         who = f"entry '{entry}': " if entry else ""
-        super().__init__(f"{where}{who}{message}")
+        # One line, whatever a file name, an id or a quoted value holds.
+        super().__init__(shown(f"{where}{who}{message}"))
 
 
 class CatalogError(InputError):

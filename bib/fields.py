@@ -15,12 +15,7 @@ from urllib.parse import urlsplit
 
 from bib.ids import is_dblp_key, normalize_arxiv, normalize_doi
 from bib.record import Person, Record
-
-# C0 and C1 controls, zero-width and bidirectional formatting characters: invisible, and
-# able to reorder or hide what a reader (or a terminal) sees.
-INVISIBLE = r"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-_INVISIBLE = re.compile(f"[{INVISIBLE}]")
-_SPACE = re.compile(r"\s+")
+from bib.text import clean_text
 
 PAGES = r"^[A-Za-z0-9:.]{1,20}(?:\s*[-\u2010-\u2015]{1,3}\s*[A-Za-z0-9:.]{1,20})?$"
 VOLUME = r"^[A-Za-z0-9][A-Za-z0-9 ./:()-]{0,39}$"  # also issue numbers: "2", "abs/2401.11181"
@@ -43,15 +38,6 @@ _PATTERNS = {
     )
 }
 _TEXT_FIELDS = ("container_title", "collection_title", "publisher", "publisher_place")
-
-
-def clean_text(text: str) -> str:
-    """Invisible characters removed, every run of white space one space, ends stripped.
-
-    White space first becomes spaces, so a tab or newline between two words still
-    separates them once the other control characters are gone.
-    """
-    return _SPACE.sub(" ", _INVISIBLE.sub("", _SPACE.sub(" ", text))).strip()
 
 
 def is_key(text: str) -> bool:

@@ -11,10 +11,11 @@ from typing import Any
 
 from bib import fields
 from bib.record import RECORD_TYPES
+from bib.text import INVISIBLE
 
 LOCK_VERSION = 1
 # Text a reader sees: no control, zero-width or bidirectional formatting characters.
-_VISIBLE = f"^[^{fields.INVISIBLE}]+$"
+_VISIBLE = f"^[^{INVISIBLE}]+$"
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": _VISIBLE}
 
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# C0 and C1 controls, zero-width and bidirectional formatting characters: invisible, and
+# able to reorder or hide what a reader (or a terminal) sees.
+INVISIBLE = r"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
+_SPACE = re.compile(r"\s+")
 
 # Letters that Unicode does not decompose into ASCII base + accent.
 _FOLD = str.maketrans(
@@ -23,6 +30,24 @@ _FOLD = str.maketrans(
         "\u0131": "i",
     }
 )
+
+
+def clean_text(text: str) -> str:
+    """Invisible characters removed, every run of white space one space, ends stripped.
+
+    White space first becomes spaces, so a tab or newline between two words still
+    separates them once the other control characters are gone.
+    """
+    return _SPACE.sub(" ", _INVISIBLE.sub("", _SPACE.sub(" ", text))).strip()
+
+
+def has_invisible(text: str) -> bool:
+    return bool(_INVISIBLE.search(text))
+
+
+def shown(text: str) -> str:
+    """`text` safe to print on one line: each invisible character as its escape (\\n, \\u202e)."""
+    return _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def ascii_fold(text: str) -> str:

@@ -15,8 +15,9 @@ import bibtexparser
 from bibtexparser.library import Library
 from bibtexparser.model import Entry, ExplicitComment, Field
 
-from bib.fields import clean_text, is_key
+from bib.fields import is_key
 from bib.record import Bibliography, Person, Record, Section
+from bib.text import clean_text
 
 # Characters BibTeX reads in a comment: "@" starts an entry even inside @comment{...}
 # (classic BibTeX does not skip the braces), and braces would end the comment early.

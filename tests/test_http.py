@@ -7,7 +7,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from bib.cache import ResponseCache, default_dir
+from bib.cache import ResponseCache
+from bib.dirs import cache_dir
 from bib.http import HostPolicy, HttpClient, UpstreamError, retry_after
 from bib.sources import Endpoints
 from tests.upstreams.dblp import DblpServer
@@ -121,6 +122,6 @@ def test_error_responses_are_not_cached(server, tmp_path):
 
 
 def test_cache_directory_follows_the_environment(tmp_path, monkeypatch):
-    assert default_dir({"BIB_CACHE_DIR": str(tmp_path)}) == tmp_path
+    assert cache_dir({"BIB_CACHE_DIR": str(tmp_path)}) == tmp_path
     monkeypatch.setenv("XDG_CACHE_HOME", "/x")
-    assert default_dir({}) == Path("/x/llm-serving-bib")
+    assert cache_dir({}) == Path("/x/llm-serving-bib")

@@ -8,8 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bib import outputs
-from bib.atomic import write_text_atomic
+from bib import output_set, outputs
 from bib.project import Project
 from exporters import REGISTRY
 
@@ -48,12 +47,20 @@ def build(
     formats: list[str] | None = None,
     basename: str = outputs.DEFAULT_BASENAME,
 ) -> BuildReport:
-    """Render everything in memory first, so bad input leaves `output/` untouched."""
-    with _without_cycle_collector():
+    """Render everything in memory, then replace the output set in one step.
+
+    Bad input leaves `output/` untouched; so do a kill and a full disk (see
+    `bib.output_set`).
+    """
+    with _without_cycle_collector(), output_set.exclusive(output_dir):
+        cleared = output_set.recover(output_dir)
         exporters = [REGISTRY[name] for name in (formats or list(REGISTRY))]
         bib = project.bibliography
         plan = outputs.plan(bib, output_dir, exporters, basename)
         report = BuildReport(entries=len(bib.records), unresolved=list(project.unresolved))
+        if cleared:
+            names = ", ".join(p.name for p in cleared)
+            report.warnings.append(f"cleared what an interrupted build left: {names}")
         if project.orphans:
             names = ", ".join(project.orphans)
             report.warnings.append(
@@ -64,10 +71,8 @@ def build(
                 f"{len(report.unresolved)} of {report.entries} entries are not in the lock and "
                 "were exported from the catalog alone (run `bib resolve`)"
             )
-        for rel, text in plan.files.items():
-            target = output_dir / rel
-            (report.written if write_text_atomic(target, text) else report.unchanged).append(target)
-        for path in plan.stale:
-            path.unlink()
-            report.removed.append(path)
+        stale = {path.relative_to(output_dir) for path in plan.stale}
+        published = output_set.publish(output_dir, plan.files, stale)
+        report.written, report.unchanged = published.written, published.unchanged
+        report.removed = published.removed
         return report

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from bib import outputs
+from bib import output_set, outputs
 from bib.ids import from_link
 from bib.project import Project
 from bib.record import Bibliography
@@ -86,4 +86,8 @@ def _output_drift(bib: Bibliography, output_dir: Path, basename: str) -> list[Pr
             problems.append(Problem("output", str(path), "differs from what `bib build` writes"))
     for path in plan.stale:
         problems.append(Problem("output", str(path), "no category writes this any more"))
+    for path in output_set.leftovers(output_dir):
+        problems.append(
+            Problem("output", str(path), "left by an interrupted build; run `bib build`")
+        )
     return problems

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from bib.cache import ResponseCache
-from bib.cache import default_dir as cache_dir
+from bib.dirs import cache_dir
 from bib.http import HttpClient
 from bib.project import Project
 from bib.resolve import ResolveReport, resolve
@@ -18,6 +18,7 @@ def run(
     *,
     refresh: bool = False,
     offline: bool = False,
+    allow_downgrade: bool = False,
     endpoints: Endpoints | None = None,
     client: HttpClient | None = None,
     today: dt.date | None = None,
@@ -33,7 +34,7 @@ def run(
     try:
         new_lock, report = resolve(
             project.catalog, project.locked, client, endpoints, refresh=refresh, offline=offline,
-            today=today, progress=progress,
+            allow_downgrade=allow_downgrade, today=today, progress=progress,
         )  # fmt: skip
     finally:
         if own:

@@ -119,8 +119,10 @@ def _call(client: HttpClient, what: str, call):
         raise UpstreamError(f"Crossref: {what}: HTTP {exc.args[0]}: {exc.args[1]}") from exc
     except httpx2.HTTPStatusError as exc:
         raise UpstreamError(f"Crossref: {what}: HTTP {exc.response.status_code}") from exc
-    except ValueError as exc:  # a body that is not the JSON it should be
-        raise UpstreamError(f"Crossref: {what}: malformed response ({exc})") from exc
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        # habanero reads the body as it expects it; another shape raises from inside it
+        name = type(exc).__name__
+        raise UpstreamError(f"Crossref: {what}: malformed response ({name})") from exc
 
 
 def fetch_dois(client: HttpClient, base_url: str, dois: list[str]) -> dict[str, Record]:

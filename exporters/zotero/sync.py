@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx2
 
-from bib.cache import default_dir
+from bib.dirs import cache_dir
 from bib.record import Bibliography
 from exporters.zotero.items import object_key, to_item
 from exporters.zotero.plan import Action, Desired, plan
@@ -136,7 +136,7 @@ def sync(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> SyncReport:
     """Mirror `bib` into `collection` of the configured library; safe to re-run or interrupt."""
-    state_dir = state_dir or default_dir() / "zotero"
+    state_dir = state_dir or cache_dir() / "zotero"
     where = f"{config.endpoint}|{config.library_type}|{config.library_id}|{collection}"
     name = hashlib.sha256(where.encode()).hexdigest()[:16]
     session = Session(config, state_dir / f"{name}.json", transport)

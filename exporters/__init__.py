@@ -5,8 +5,8 @@ they never see the catalog, the lock, an upstream or a command, so adding a
 format never touches resolution.
 
 The registry names each exporter's module instead of importing it: `bib
---help` and `bib resolve` can list the formats without loading bibtexparser
-or pylatexenc, which only the commands that render pay for.
+--help` and `bib resolve` can list the formats without loading bibtexparser,
+which only the commands that render pay for.
 """
 
 from __future__ import annotations

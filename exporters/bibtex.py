@@ -46,7 +46,7 @@ def _fields(record: Record) -> list[tuple[str, str]]:
     if record.month:
         out.append(("month", MONTHS[record.month - 1]))
     if record.type == "preprint" and record.arxiv_id:
-        out.append(("howpublished", braced(f"arXiv preprint arXiv:{record.arxiv_id}")))
+        out.append(("howpublished", braced(escape(f"arXiv preprint arXiv:{record.arxiv_id}"))))
     if record.type == "software" and record.version:
         out.append(("version", braced(escape(record.version))))
     for name, value in (("publisher", record.publisher), ("address", record.publisher_place)):

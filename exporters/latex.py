@@ -2,7 +2,8 @@
 
 BibTeX is byte-oriented: it mis-sorts, mis-abbreviates and mis-cases raw UTF-8,
 so non-ASCII letters become braced LaTeX accent commands (`{\\'e}`, `{\\L}`),
-the form BibTeX treats as one "special character" and biber decodes back.
+the form BibTeX treats as one "special character" and biber decodes back
+(`exporters.tex_chars` holds the table).
 biber reads UTF-8, so the BibLaTeX exporter keeps Unicode as it is and only
 escapes the TeX specials (`escape_specials`, `protect_title(..., keep_unicode=True)`).
 """
@@ -10,9 +11,10 @@ escapes the TeX specials (`escape_specials`, `protect_title(..., keep_unicode=Tr
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
-from pylatexenc.latexencode import UnicodeToLatexEncoder
+from exporters.tex_chars import tex
 
 _SPECIALS = str.maketrans(
     {
@@ -33,39 +35,22 @@ _SPECIALS = str.maketrans(
 _NEEDS_WORK = re.compile(r"[\\{}&%$#_~^]|[^\x00-\x7f]")
 _SPECIAL_CHARS = re.compile(r"[\\{}&%$#_~^]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-# Typographic characters a title should keep as TeX ligatures, not as text commands.
-_TYPOGRAPHY = str.maketrans(
-    {
-        "\u2013": "--",
-        "\u2014": "---",
-        "\u2018": "`",
-        "\u2019": "'",
-        "\u201c": "``",
-        "\u201d": "''",
-        "\u00a0": "~",
-    }
-)
-_ENCODER = UnicodeToLatexEncoder(
-    non_ascii_only=True,
-    replacement_latex_protection="braces-all",
-    unknown_char_policy="keep",
-    unknown_char_warning=False,
-)
 
 
 @lru_cache(maxsize=1 << 16)
 def escape(text: str) -> str:
-    """Escape TeX specials and encode non-ASCII characters.
+    """Escape TeX specials and write non-ASCII characters as kernel LaTeX (`bib.tex_chars`).
 
-    Cached: names, venues and publishers repeat across a bibliography.
+    ASCII without specials, most of any bibliography, passes untouched; the rest
+    is cached, since names, venues and publishers repeat. Characters no kernel
+    command reaches are dropped (`tex_chars.untypeset` names them for a warning).
     """
     if not _NEEDS_WORK.search(text):
         return text
-    text = text.translate(_SPECIALS)
+    text = unicodedata.normalize("NFC", text).translate(_SPECIALS)
     if text.isascii():
         return text
-    text = text.translate(_TYPOGRAPHY)
-    return _NON_ASCII.sub(lambda match: _encode_run(match.group()), text)
+    return _NON_ASCII.sub(lambda match: "".join(tex(c) or "" for c in match.group()), text)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -74,12 +59,6 @@ def escape_specials(text: str) -> str:
     if not _SPECIAL_CHARS.search(text):
         return text
     return text.translate(_SPECIALS)
-
-
-@lru_cache(maxsize=4096)
-def _encode_run(run: str) -> str:
-    """pylatexenc is slow per call and names repeat, so runs are cached."""
-    return _ENCODER.unicode_to_latex(run)
 
 
 # Words and the gaps between them; hyphens and slashes are gaps, so "IO-Awareness" is two words.

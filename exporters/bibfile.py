@@ -31,13 +31,27 @@ def braced(text: str) -> str:
 
 
 def format_name(person: Person, escape: Callable[[str], str]) -> str:
-    """`Family, Given`, the one form BibTeX and biber never mis-split; organisations braced."""
+    """`Family, Given`, the one form BibTeX and biber never mis-split; organisations braced.
+
+    Empty when nothing of the name survives escaping (a name in a script the
+    file cannot carry); a given name alone stands as the family name, since
+    "Family, " with nothing before the comma is an error in every style.
+    """
     if person.literal:
-        return braced(escape(person.literal))
-    family = escape(person.family or "")
-    if " " in family and not re.match(r"^(?:[a-z]+ )+\S+$", person.family or ""):
+        literal = escape(person.literal).strip()
+        return braced(literal) if literal else ""
+    family = escape(person.family or "").strip()
+    given = escape(person.given or "").strip()
+    if not family:
+        family, given = given, ""
+    if " " in family and not re.match(r"^(?:[a-z]+ )+\S+$", family):
         family = braced(family)  # "Van Den Berg" is one family name, not given names
-    return f"{family}, {escape(person.given)}" if person.given else family
+    return f"{family}, {given}" if given else family
+
+
+def format_names(people: tuple[Person, ...], escape: Callable[[str], str]) -> str:
+    """The `author` value: names joined by "and", names with nothing left omitted."""
+    return " and ".join(n for n in (format_name(p, escape) for p in people) if n)
 
 
 def format_pages(pages: str) -> str:

@@ -11,7 +11,7 @@ Unicode letters; only the TeX specials are escaped.
 from __future__ import annotations
 
 from bib.fields import has_web_scheme
-from bib.record import Person, Record
+from bib.record import Record
 from exporters import bibfile
 from exporters.bibfile import braced, format_pages, verbatim
 from exporters.latex import escape_specials, protect_title
@@ -25,11 +25,6 @@ ENTRY_TYPES = {
 }
 
 
-def format_name(person: Person) -> str:
-    """Unicode kept: biber reads UTF-8."""
-    return bibfile.format_name(person, escape_specials)
-
-
 def format_date(issued: tuple[int, ...]) -> str:
     """ISO 8601 as biblatex's `date` field wants it: `2023`, `2023-10`, `2023-10-05`."""
     return "-".join([f"{issued[0]:04d}", *(f"{part:02d}" for part in issued[1:3])])
@@ -38,8 +33,9 @@ def format_date(issued: tuple[int, ...]) -> str:
 def _fields(record: Record) -> list[tuple[str, str]]:
     """(name, raw value) in the canonical order; values already encoded."""
     out: list[tuple[str, str]] = []
-    if record.authors:
-        out.append(("author", braced(" and ".join(format_name(p) for p in record.authors))))
+    names = bibfile.format_names(record.authors, escape_specials)
+    if names:
+        out.append(("author", braced(names)))
     out.append(("title", braced(protect_title(record.title, keep_unicode=True))))
     if record.container_title:
         name = "journaltitle" if record.type == "article-journal" else "booktitle"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bib.fields import has_web_scheme
-from bib.record import Person, Record
+from bib.record import Record
 from exporters import bibfile
 from exporters.bibfile import braced, format_pages, verbatim
 from exporters.latex import escape, protect_title
+from exporters.tex_chars import untypeset
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 ENTRY_TYPES = {
@@ -18,15 +19,12 @@ ENTRY_TYPES = {
 }
 
 
-def format_name(person: Person) -> str:
-    return bibfile.format_name(person, escape)
-
-
 def _fields(record: Record) -> list[tuple[str, str]]:
     """(name, raw value) in the canonical order; values already BibTeX-encoded."""
     out: list[tuple[str, str]] = []
-    if record.authors:
-        out.append(("author", braced(" and ".join(format_name(p) for p in record.authors))))
+    names = bibfile.format_names(record.authors, escape)
+    if names:
+        out.append(("author", braced(names)))
     else:
         # Styles sort and label by author; without one they need `key` (e.g. software).
         out.append(("key", braced(escape(record.title.split(":")[0]))))
@@ -64,6 +62,14 @@ def _fields(record: Record) -> list[tuple[str, str]]:
     if record.url and has_web_scheme(record.url):
         out.append(("url", verbatim(record.url)))
     return out
+
+
+def dropped(record: Record) -> list[str]:
+    """Characters of `record` this file cannot carry (see `exporters.tex_chars`), once each."""
+    people = [part for p in record.authors for part in p if part]
+    texts = [record.title, *people, record.container_title, record.collection_title,
+             record.publisher, record.publisher_place, record.volume, record.number]  # fmt: skip
+    return untypeset(" ".join(t for t in texts if t))
 
 
 BIBTEX = bibfile.BibFile(

@@ -70,6 +70,38 @@ def test_committed_catalog_loads():
             "beta",
             "duplicate field 'title'",
         ),
+        (
+            GOOD.replace("        link:", "        ? [a, b]\n        : x\n        link:"),
+            7,
+            "alpha",
+            "field names in paper must be plain text",
+        ),
+        (
+            GOOD.replace("https://arxiv.org/abs/2309.06180", "javascript:alert(1)"),
+            7,
+            "alpha",
+            "link 'javascript:alert(1)' is not an http(s) URL",
+        ),
+        (
+            GOOD.replace("https://arxiv.org/abs/2309.06180", "data:text/html,x"),
+            7,
+            "alpha",
+            "is not an http(s) URL",
+        ),
+        (
+            GOOD.replace("        link:", "        aliases: [~]\n        link:"),
+            7,
+            "alpha",
+            "'aliases' must be a list of titles",
+        ),
+        (
+            GOOD.replace("Alpha: A Paper", "Alpha\u202e: A Paper"),
+            6,
+            "alpha",
+            "holds control or bidirectional formatting characters",
+        ),
+        (GOOD.replace("10.1145/3600006.3613165", '"10.1145/x\\nabc"'), 10, "beta", "is not a DOI"),
+        (GOOD.replace("Beta", "Be\x00ta"), 9, None, "control characters are not allowed"),
     ],
     ids=[
         "yaml",
@@ -81,6 +113,13 @@ def test_committed_catalog_loads():
         "pin-no-note",
         "bad-id",
         "dup-field",
+        "complex-key",
+        "javascript-link",
+        "data-link",
+        "null-alias",
+        "bidi-title",
+        "newline-in-value",
+        "nul-byte",
     ],
 )
 def test_bad_input_names_file_line_and_entry(text, line, entry, words):
@@ -90,7 +129,7 @@ def test_bad_input_names_file_line_and_entry(text, line, entry, words):
     assert (error.path, error.line, error.entry) == ("s.yaml", line, entry)
     assert words in str(error)
     assert str(error).startswith(f"s.yaml:{line}: ")
-    assert "\n" not in str(error)
+    assert "\n" not in str(error) and "\u202e" not in str(error) and "\x00" not in str(error)
 
 
 def test_empty_and_non_mapping_catalogs():

@@ -150,3 +150,98 @@ def test_pandoc_citeproc_renders_every_csl_json_entry(tmp_path):
     rendered = normalize_title(done.stdout)
     for item in items:
         assert normalize_title(item["title"])[:30] in rendered, f"{item['id']} not rendered"
+
+
+# --- a synthetic bibliography as hostile as a list and an upstream can make it ------------
+
+HOSTILE_TITLES = [
+    "Evil} @misc{titleinject, title={pwned}} @comment{",
+    "Rocket 🚀 Serving with 中文 and 日本語 Tokens",
+    "Nguyễn, Łukasz and Szűcs: α-Scheduling for μ-Batches ≤ 10 × Faster",
+    "Percent % Hash # Dollar $ Underscore _ Tilde ~ Caret ^ Backslash \\ Braces { }",
+    "Non-breaking\u2011hyphen, en–dash, em—dash, “quotes” and ‘single’…",
+    "Combining e\u0301 and Cyrillic Привет and Arabic مرحبا",
+]
+HOSTILE_CATEGORY = "Evil} @misc{catinject, title={pwned}} @comment{"
+
+
+def hostile_project(folder: Path) -> list[str]:
+    """A catalog and lock whose text tries every trick; returns the citation keys."""
+    from bib import lock
+    from bib.lock import LockedEntry
+    from bib.record import Person, Record
+
+    papers, locked, keys = [], {}, []
+    for n, title in enumerate(HOSTILE_TITLES):
+        entry_id, key = f"hostile-{n}", f"hostile{n}"
+        papers.append({"id": entry_id, "title": title.replace("\\", "/")})
+        record = Record(
+            id=entry_id, key=key, type="paper-conference", title=title,
+            authors=(Person("Nguyễn", "Văn An"), Person("Szűcs", "Ödön"), Person("王", "小明"),
+                     Person(literal="Team {Evil} @ Corp")),
+            issued=(2024, 5), container_title="Proc. of Σ-Systems & {Braces} @ 2024",
+            pages="1--12", publisher="ACM % Press", publisher_place="New York, NY, USA",
+        )  # fmt: skip
+        locked[entry_id] = LockedEntry(record, ())
+        keys.append(key)
+    catalog = {"title": "Hostile @ {List} %", "categories": [
+        {"name": HOSTILE_CATEGORY, "slug": "evil", "papers": papers}]}  # fmt: skip
+    import yaml
+
+    (folder / "sources.yaml").write_text(yaml.safe_dump(catalog, allow_unicode=True))
+    lock.write(folder / "sources.lock.json", locked)
+    return keys
+
+
+@pytest.mark.parametrize("style", ["plain", "plainnat", "IEEEtran", "ACM-Reference-Format"])
+def test_hostile_unicode_and_syntax_compile_with_bibtex(style, tmp_path):
+    require("pdflatex", "bibtex")
+    from bib.commands.build import build
+
+    keys = hostile_project(tmp_path)
+    report = build(Project.load(tmp_path / "sources.yaml", tmp_path / "sources.lock.json"),
+                   tmp_path / "out")  # fmt: skip
+    assert any("drop" in w and "🚀" in w for w in report.warnings)
+    shutil.copy(tmp_path / "out" / "llm-serving.bib", tmp_path / "h.bib")
+    natbib = "\\usepackage[numbers]{natbib}\n" if style != "plain" and style != "IEEEtran" else ""
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{url}\n" + natbib
+        + "\\begin{document}\n\\cite{" + ",".join(keys) + "}\n\\nocite{*}\n"
+        + f"\\bibliographystyle{{{style}}}\n\\bibliography{{h}}\n\\end{{document}}\n"
+    )  # fmt: skip
+    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc"]
+    run(latex, tmp_path)
+    bibtex_out = run(["bibtex", "doc"], tmp_path)
+    run(latex, tmp_path)
+    run(latex, tmp_path)
+    assert "error message" not in bibtex_out, bibtex_out
+    bbl = (tmp_path / "doc.bbl").read_text(errors="replace")
+    assert bbl.count("\\bibitem") == len(keys)
+    cited = re.findall(r"\\bibitem(?:\[[^\]]*\])?%?\s*\{([^}]*)\}", bbl)
+    # \nocite{*} takes every entry BibTeX found: the "@misc{...}" texts made none.
+    assert sorted(cited) == sorted(keys)
+    assert latex_warnings((tmp_path / "doc.log").read_text(errors="replace")) == []
+
+
+def test_hostile_unicode_and_syntax_go_through_biber(tmp_path):
+    """biber reads UTF-8, so the BibLaTeX file keeps every character; biber must take each
+    entry once and no injected one (typesetting CJK and emoji is the document's font's job)."""
+    require("biber")
+    from bib.commands.build import build
+
+    keys = hostile_project(tmp_path)
+    build(Project.load(tmp_path / "sources.yaml", tmp_path / "sources.lock.json"),
+          tmp_path / "out")  # fmt: skip
+    shutil.copy(tmp_path / "out" / "llm-serving.biblatex.bib", tmp_path / "h.bib")
+    # \nocite and no \printbibliography: pdflatex writes the control file for biber
+    # without typesetting any entry.
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage[backend=biber]{biblatex}\n"
+        "\\addbibresource{h.bib}\n\\begin{document}\n\\nocite{*}\nx\n\\end{document}\n"
+    )
+    run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc"], tmp_path)
+    out = run(["biber", "doc"], tmp_path)
+    assert not [line for line in out.splitlines() if re.search(r"WARN|ERROR", line)], out
+    bbl = (tmp_path / "doc.bbl").read_text(encoding="utf-8")
+    assert sorted(re.findall(r"\\entry\{(\w+)\}", bbl)) == sorted(keys)
+    assert "🚀" in bbl and "中文" in bbl and "Nguyễn" in bbl

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bib import output_set, outputs
 from bib.project import Project
+from bib.record import Bibliography
 from exporters import REGISTRY
 
 
@@ -41,6 +42,20 @@ def _without_cycle_collector() -> Iterator[None]:
             gc.enable()
 
 
+def _untypeset_warnings(bib: Bibliography) -> list[str]:
+    from exporters.bibtex import dropped
+
+    warnings = []
+    for record in bib.records:
+        if chars := dropped(record):
+            shown = " ".join(chars)
+            warnings.append(
+                f"entry '{record.id}': the BibTeX files drop {shown} (no TeX font has them "
+                "without extra packages); the BibLaTeX and CSL-JSON files keep them"
+            )
+    return warnings
+
+
 def build(
     project: Project,
     output_dir: Path = Path("output"),
@@ -66,6 +81,8 @@ def build(
             report.warnings.append(
                 f"{project.lock_path}: {len(project.orphans)} locked ids not in catalog: {names}"
             )
+        if "bibtex" in {e.name for e in exporters}:
+            report.warnings.extend(_untypeset_warnings(bib))
         if report.unresolved:
             report.warnings.append(
                 f"{len(report.unresolved)} of {report.entries} entries are not in the lock and "

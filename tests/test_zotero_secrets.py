@@ -180,6 +180,14 @@ def test_404_says_wrong_library_id_or_type(server, tmp_path, library):
     assert_nowhere(KEY, result.output)
 
 
+def test_404_outside_the_library_says_the_endpoint_is_not_the_api(server, tmp_path):
+    result = cli(environment(server, tmp_path, ZOTERO_ENDPOINT=server.base_url + "/v3"))
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert "has no /v3/itemTypeFields; is ZOTERO_ENDPOINT the Zotero Web API?" in line
+    assert "wrong library" not in line
+
+
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_5xx_beyond_retries_says_zotero_is_failing(server, tmp_path, status):
     for _ in range(5):  # our transport's 4 retries and the first try; Retry-After: 0 keeps
@@ -192,18 +200,26 @@ def test_5xx_beyond_retries_says_zotero_is_failing(server, tmp_path, status):
     assert len(server.requests) == 5
 
 
-def test_a_write_answered_5xx_says_zotero_is_failing_too(server, tmp_path):
+@pytest.mark.parametrize(
+    ("status", "meaning"),
+    [(503, "Zotero is failing (HTTP 503); try later"), (429, "rate limited (HTTP 429)")],
+)
+def test_a_write_refused_beyond_retries_says_what_it_means(server, tmp_path, status, meaning):
+    """pyzotero raises HTTPError with an empty message for the 503, and JSONDecodeError
+    for the 429 (it parses the refusal as the write's report)."""
     assert cli(environment(server, tmp_path / "dry"), "--dry-run").exit_code == 0
     reads = len(server.requests)  # what a sync reads before its first write
     server.reset()
     for _ in range(reads):
         server.inject()  # answered as the server would
-    for _ in range(5):
-        server.inject(status=503, headers={"retry-after": "0"})
+    if status == 429:
+        server.rate_limit(retry_after=0, times=5)
+    else:
+        for _ in range(5):
+            server.inject(status=status, headers={"retry-after": "0"})
     result = cli(environment(server, tmp_path / "real"))
     assert result.exit_code == 1
-    line = one_error_line(result)
-    assert "writing collections failed: Zotero is failing (HTTP 503); try later" in line
+    assert f"writing collections failed: {meaning}" in one_error_line(result)
     assert server.requests[reads].method == "POST" and not server.collections
 
 

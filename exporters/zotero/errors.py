@@ -16,7 +16,6 @@ from __future__ import annotations
 import httpx2
 from pyzotero import zotero_errors as ze
 
-RETRIES = 4  # our transport's retries of a 429 or 5xx, before pyzotero sees it
 KEYS_PAGE = "https://www.zotero.org/settings/keys"
 
 
@@ -43,28 +42,36 @@ def explain(
     what: str,
     exc: Exception,
     response: httpx2.Response | None,
-    library: str,
+    library: tuple[str, str],
     endpoint: str,
 ) -> str:
     """One line for `exc`, raised while `what`, given the last `response` (None: no answer).
 
-    `library` is "group 123" or "user 45". The caller still redacts the result:
-    a server's reason text is quoted for the statuses that have no fixed meaning.
+    `library` is (type, id), e.g. ("group", "123"). The caller still redacts the
+    result: a server's reason is quoted for the statuses that have no fixed meaning.
     """
     status = response.status_code if response is not None else None
+    library_type, library_id = library
+    name = f"{library_type} {library_id}"
     if isinstance(exc, httpx2.TransportError):
         return f"Zotero: {what} failed: {_transport(exc, endpoint)}"
     if status == 429 or isinstance(exc, ze.TooManyRetriesError | ze.TooManyRequestsError):
         return (
-            f"Zotero: {what} failed: rate limited (HTTP 429) after {RETRIES + 1} attempts "
-            "honouring Retry-After; try later"
+            f"Zotero: {what} failed: rate limited (HTTP 429), still after waiting as long "
+            "as Zotero asked; try later"
         )
     if status is not None and status >= 500:
         return f"Zotero: {what} failed: Zotero is failing (HTTP {status}); try later"
-    if status == 404:
+    if status == 404 and response is not None:
+        path = response.request.url.path
+        if f"/{library_type}s/{library_id}/" in path:
+            return (
+                f"Zotero: {what} failed (HTTP 404): wrong library id or type (group/user): "
+                f"{endpoint} has no {name} (ZOTERO_LIBRARY_ID, ZOTERO_LIBRARY_TYPE)"
+            )
         return (
-            f"Zotero: {what} failed (HTTP 404): wrong library id or type (group/user): "
-            f"{endpoint} has no {library} (ZOTERO_LIBRARY_ID, ZOTERO_LIBRARY_TYPE)"
+            f"Zotero: {what} failed (HTTP 404): {endpoint} has no {path}; "
+            "is ZOTERO_ENDPOINT the Zotero Web API?"
         )
     if status in (401, 403) and response is not None:
         if _server_says(response) == "Invalid key":
@@ -74,7 +81,7 @@ def explain(
             )
         return (
             f"Zotero: {what} failed (HTTP {status}): the key cannot write to this library "
-            f"({library}); give it write access at {KEYS_PAGE}"
+            f"({name}); give it write access at {KEYS_PAGE}"
         )
     if status is not None and status >= 400:
         reason = _server_says(response) if response is not None else ""

@@ -23,11 +23,12 @@ from bib.atomic import write_text_atomic
 from bib.errors import BibError, InputError
 from bib.http import HostPolicy, HttpClient
 from bib.secrets import Secret, redact
-from exporters.zotero.errors import RETRIES, explain
+from exporters.zotero.errors import explain
 
 DEFAULT_ENDPOINT = "https://api.zotero.org"
 LIBRARY_TYPES = ("group", "user")
 CREDENTIALS = ("ZOTERO_API_KEY", "ZOTERO_LIBRARY_ID")
+RETRIES = 4  # of a 429 or 5xx, by our transport, before pyzotero sees the answer
 
 
 def item_digest(data: dict) -> str:
@@ -104,10 +105,6 @@ class ZoteroConfig:
         endpoint = _env(env, "ZOTERO_ENDPOINT") or DEFAULT_ENDPOINT
         return cls(library_id, key, library_type, endpoint.rstrip("/"))
 
-    @property
-    def library(self) -> str:
-        return f"{self.library_type} {self.library_id}"
-
     def redact(self, text: str) -> str:
         return redact(text, [self.api_key])
 
@@ -156,8 +153,9 @@ class Session:
         try:
             return fn(*args, **kwargs)
         except (ze.PyZoteroError, httpx2.HTTPError, ValueError) as exc:
+            library = (self.config.library_type, self.config.library_id)
             message = self.config.redact(
-                explain(what, exc, self.last_response, self.config.library, self.config.endpoint)
+                explain(what, exc, self.last_response, library, self.config.endpoint)
             )
         raise ZoteroError(message) from None
 

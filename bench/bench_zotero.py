@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bib.project import Project
 from bib.record import Bibliography, Person, Record, Section
+from bib.secrets import Secret
 from exporters.zotero.session import ZoteroConfig
 from exporters.zotero.sync import sync
 from tests.upstreams.zotero import ZoteroServer
@@ -62,7 +63,8 @@ def main(sizes: list[int]) -> None:
         else:
             bib = synthetic(n)
         with tempfile.TemporaryDirectory() as state, ZoteroServer() as server:
-            cfg = ZoteroConfig(library_id="123", endpoint=server.base_url, api_key=server.api_key)
+            key = Secret("ZOTERO_API_KEY", server.api_key)
+            cfg = ZoteroConfig(library_id="123", endpoint=server.base_url, api_key=key)
             for name, target in (
                 ("first", bib),
                 ("no change", bib),

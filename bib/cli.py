@@ -225,12 +225,16 @@ def zotero_sync_cmd(ctx, catalog: Path, lock_path: Path, collection, dry_run: bo
     Re-running changes nothing. Items are matched by citation key, DOI, then arXiv
     id; items that left the catalog are only removed from the collection unless
     --prune is given. The API key is read from the environment and never printed.
+    --dry-run without ZOTERO_API_KEY/ZOTERO_LIBRARY_ID plans against an empty
+    library and sends no request.
     """
     from bib.commands.zotero import run
 
     project = _project(catalog, lock_path)
     with _progress(ctx) as bar:
         report = run(project, collection=collection, dry_run=dry_run, prune=prune, progress=bar)
+    if report.against_empty_library:
+        _say(ctx, "no Zotero credentials: planned against an empty library, no request sent")
     for action in report.actions:
         if dry_run or action.kind == "conflict":
             detail = f" ({action.reason})" if action.reason else ""

@@ -12,6 +12,7 @@ from bib.cli import main
 from bib.errors import InputError
 from bib.project import Project
 from bib.record import Bibliography, Section
+from bib.secrets import Secret
 from exporters.zotero.items import MANAGED_TAG
 from exporters.zotero.session import ZoteroConfig, ZoteroError
 from exporters.zotero.sync import sync
@@ -33,7 +34,8 @@ def server():
 
 
 def config(server: ZoteroServer, key: str | None = None) -> ZoteroConfig:
-    return ZoteroConfig(library_id="123", endpoint=server.base_url, api_key=key or server.api_key)
+    secret = Secret("ZOTERO_API_KEY", key or server.api_key)
+    return ZoteroConfig(library_id="123", endpoint=server.base_url, api_key=secret)
 
 
 def run(server, bib, state: Path, **kwargs):
@@ -233,22 +235,23 @@ def test_killed_sync_run_again_ends_in_the_same_state(server, bib, tmp_path, aft
 
 
 def test_bad_key_is_a_clean_error_without_the_key(server, bib, tmp_path):
-    secret = "NotTheRightKey123456789"
+    secret = "NotTheRightKey1234567890"
     with pytest.raises(ZoteroError) as info:
         sync(bib, config(server, secret), TOP, state_dir=tmp_path)
-    assert "403" in str(info.value) and secret not in str(info.value)
+    assert "403 Invalid key" in str(info.value) and secret not in str(info.value)
 
 
 def test_configuration_comes_from_the_environment():
     with pytest.raises(InputError, match="ZOTERO_API_KEY and ZOTERO_LIBRARY_ID"):
         ZoteroConfig.from_env({})
+    key = "Sekrit0Sekrit0Sekrit0Sek"
     with pytest.raises(InputError, match="'group' or 'user'"):
         ZoteroConfig.from_env(
-            {"ZOTERO_API_KEY": "k", "ZOTERO_LIBRARY_ID": "1", "ZOTERO_LIBRARY_TYPE": "x"}
+            {"ZOTERO_API_KEY": key, "ZOTERO_LIBRARY_ID": "1", "ZOTERO_LIBRARY_TYPE": "x"}
         )
-    cfg = ZoteroConfig.from_env({"ZOTERO_API_KEY": "sekrit", "ZOTERO_LIBRARY_ID": "9"})
+    cfg = ZoteroConfig.from_env({"ZOTERO_API_KEY": key, "ZOTERO_LIBRARY_ID": "9"})
     assert (cfg.library_type, cfg.endpoint) == ("group", "https://api.zotero.org")
-    assert "sekrit" not in repr(cfg)
+    assert key not in repr(cfg)
 
 
 def test_cli_sync_never_prints_the_key(server, tmp_path, monkeypatch):

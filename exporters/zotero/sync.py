@@ -33,15 +33,16 @@ class SyncReport:
     requests: int = 0
     writes: int = 0
     collections_created: int = 0
+    against_empty_library: bool = False  # planned without credentials, no request sent
 
     @property
     def ok(self) -> bool:
         return not self.failed and not any(a.kind == "conflict" for a in self.actions)
 
 
-def desired_state(bib: Bibliography, config: ZoteroConfig, collection: str) -> Desired:
-    """Deterministic keys for the collections and items the catalog wants."""
-    library = f"{config.library_type}:{config.library_id}"
+def desired_state(bib: Bibliography, library: str, collection: str) -> Desired:
+    """Deterministic keys for the collections and items the catalog wants in `library`
+    ("group:123")."""
     top = object_key(library, "collection", collection)
     subs = {s.title: object_key(library, "collection", collection, s.title) for s in bib.sections}
     names = {s.title: s.name or s.title for s in bib.sections}
@@ -104,7 +105,8 @@ def _apply(
         result = session.write(missing_collections, "collections")
         for index, failure in result.get("failed", {}).items():
             title = missing_collections[int(index)]["name"]
-            report.failed.append((failure.get("key", ""), title, str(failure.get("message"))))
+            message = session.config.redact(str(failure.get("message", "")))
+            report.failed.append((failure.get("key", ""), title, message))
         report.collections_created = len(result.get("successful", {}))
     writes = [a for a in actions if a.kind in WRITING]
     stale = _write_items(session, writes, desired, report)
@@ -124,6 +126,27 @@ def _apply(
         report.failed.append((action.key, action.title, "edited by someone else twice (412)"))
 
 
+def _collections_to_create(missing: list[dict]) -> list[Action]:
+    return [Action("create-collection", c["key"], c["name"]) for c in missing]
+
+
+def plan_for_empty_library(
+    bib: Bibliography, collection: str, library_type: str = "group", library_id: str = ""
+) -> SyncReport:
+    """The plan against a library with nothing in it, sending no request.
+
+    For `--dry-run` without credentials: it shows what a first sync would
+    create. The keys depend on the library, so without its id they are not
+    the ones a real sync would use.
+    """
+    wanted = desired_state(bib, f"{library_type}:{library_id}", collection)
+    missing = [{"key": wanted.top, "name": collection}]
+    missing += [{"key": key, "name": wanted.names[label]}
+                for label, key in wanted.subcollections.items()]  # fmt: skip
+    actions = [*_collections_to_create(missing), *plan(wanted, {})]
+    return SyncReport(actions=actions, against_empty_library=True)
+
+
 def sync(
     bib: Bibliography,
     config: ZoteroConfig,
@@ -141,14 +164,14 @@ def sync(
     name = hashlib.sha256(where.encode()).hexdigest()[:16]
     session = Session(config, state_dir / f"{name}.json", transport)
     session.progress = progress
-    wanted = desired_state(bib, config, collection)
+    wanted = desired_state(bib, f"{config.library_type}:{config.library_id}", collection)
     # Compare and send only what the item type allows, so an unsendable field never
     # looks like a difference.
     valid = _valid_fields(session, {d["itemType"] for d in wanted.items.values()})
     wanted = wanted.restricted(valid)
     view = read_since(session, wanted) or read_everything(session, wanted, collection)
     actions = plan(view.todo, view.items, prune=prune, retired=view.retired)
-    report = SyncReport(actions=actions)
+    report = SyncReport(actions=[*_collections_to_create(view.missing_collections), *actions])
     if not dry_run:
         _apply(session, actions, view.desired, view.missing_collections, report)
         session.state["collections"] = {

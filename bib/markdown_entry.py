@@ -26,7 +26,7 @@ _LABEL_WORDS = frozenset(
     pages homepage home website site web blog blogs post demo demos video videos slides slide
     poster talk dataset datasets data model models weights checkpoint checkpoints hf huggingface
     hugging face openreview doi link links url html acl anthology bib bibtex cite citation tweet
-    twitter x youtube docs doc documentation repo repository official unofficial implementation
+    twitter youtube docs doc documentation repo repository official unofficial implementation
     colab notebook leaderboard zhihu tutorial supp supplementary supplement review reviews ieee
     acm springer download preprint publication proceedings here source src star stars pytorch
     tensorflow jax mindspore paddle tech technical report english chinese notes note summary
@@ -41,11 +41,14 @@ _VENUE_WORDS = frozenset(
     iccad mlsys sc ppopp socc fast tacl tmlr jmlr tpami tnnls nature science arxiv colm icde
     fpga isscc icassp interspeech uai aistats colt cikm wsdm recsys mm findings icse fse ase
     issta pldi popl oopsla cgo mobisys mobicom sensys infocom sigcomm hotos hotnets ipdps ics
-    hpdc middleware tocs cacm preprint workshop oral spotlight poster conference journal
-    proceedings ieee acm tpds tc tos todaes jsac lrec ijcnlp conll icdm sdm ecml pkdd iclrw
-    icmlw neuripsw nmi pmlr tkde tois tist cscw chi uist ubicomp imwut acmmm tog siggraph
-    corr ssrn openreview blog"""
+    hpdc middleware tocs cacm ieee acm tpds tc tos todaes jsac lrec ijcnlp conll icdm sdm ecml
+    pkdd iclrw icmlw neuripsw nmi pmlr tkde tois tist cscw chi uist ubicomp imwut acmmm tog siggraph
+    corr ssrn openreview"""
     )
+)
+# Words that qualify a venue ("ICML 2023 Oral", "Findings of ACL") but name none alone.
+_VENUE_QUALIFIERS = frozenset(
+    str.split("preprint workshop oral spotlight poster conference journal proceedings findings")
 )
 _STOPWORDS = frozenset(
     str.split(
@@ -61,6 +64,7 @@ _MONTHS = re.compile(
 )
 _BARS = re.compile(r"\s*[|\uff5c]\s*")
 _LEADING_TAG = re.compile(r"^\s*[\[【]([^\[\]【】]{1,80})[\]】][\s:：-]*")
+_LEAD_TAG = re.compile(r"^[^\w\[【]*[\[【]([^\[\]【】]{1,80})[\]】][\s:：-]*")
 _TRAILING_PAREN = re.compile(r"\s*[(（]([^()（）]{1,100})[)）]\s*$")
 _DASH_TAIL = re.compile(r"\s+(?:[–—]|--)\s+|\s*—\s*")
 _HYPHEN_TAIL = re.compile(r"\s+-\s+")
@@ -114,7 +118,8 @@ def is_label_text(text: str) -> bool:
     if not stripped or is_web_url(stripped) or stripped.startswith("www."):
         return True
     words = re.findall(r"[^\W\d_]+|\d+", stripped.lower())
-    return all(w in _LABEL_WORDS or w in _VENUE_WORDS or w.isdigit() for w in words)
+    known = _LABEL_WORDS | _VENUE_WORDS | _VENUE_QUALIFIERS
+    return all(w in known or w.isdigit() for w in words)
 
 
 def is_venue(text: str) -> bool:
@@ -122,7 +127,7 @@ def is_venue(text: str) -> bool:
     words = _WORD.findall(text.lower())
     if not words or len(words) > 6:
         return False
-    known = any(w.strip(".'’-") in _VENUE_WORDS for w in words)
+    known = any(w in _VENUE_WORDS for w in re.findall(r"[a-z]+", text.lower()))
     dated = bool(_YEAR.search(text)) or bool(_MONTHS.search(text))
     return (known and (dated or len(words) <= 3)) or (dated and len(words) <= 3)
 
@@ -149,6 +154,8 @@ class _Labels:
 
     def add(self, priority: int, text: str | None) -> None:
         text = _squash(strip_symbols(text or "")).strip(" ,;:|*_-–—")
+        while len(text) > 1 and text[0] + text[-1] in ("[]", "()", "【】"):
+            text = text[1:-1].strip()
         if text.count("(") != text.count(")") or text.count("[") != text.count("]"):
             text = text.strip("()[] ")
         if text and priority not in self.found:
@@ -263,6 +270,34 @@ def _continues(head: str, rest: str) -> str | None:
     return None
 
 
+def _strip_leading_tags(pieces: list[Piece], i: int, labels: _Labels) -> str | None:
+    """Cut `[ICLR 2024]`, `[**FlexGen**]` tags (and emoji) off the text starting at piece `i`.
+
+    A tag may span pieces when emphasis sits inside its brackets, so the text is cut
+    character by character across them, keeping the emphasis of what follows.
+    Returns the nickname, if a tag was one.
+    """
+    nickname = None
+    while True:
+        j = i
+        while j < len(pieces) and pieces[j].kind == "text":
+            j += 1
+        joined = "".join(p.text for p in pieces[i:j])
+        tag = _LEAD_TAG.match(joined)
+        if tag is None or (not joined[tag.end() :].strip() and j >= len(pieces)):
+            return nickname
+        inner = strip_symbols(tag.group(1)).strip()
+        if is_venue(inner):
+            labels.add(2, inner)
+        elif nickname is None and not _JUNK.match(inner):
+            nickname = inner
+        cut, k = tag.end(), i
+        while cut > 0:
+            taken = min(cut, len(pieces[k].text))
+            pieces[k].text = pieces[k].text[taken:]
+            cut, k = cut - taken, k + 1
+
+
 def _read_line(line: list[Piece], labels: _Labels) -> tuple[str, str, str | None, str]:
     """(raw title, short name, main link, rest) of the first line that names something."""
     pieces = [Piece(p.kind, p.text, p.href, p.bold, p.italic, p.image) for p in line]
@@ -270,28 +305,13 @@ def _read_line(line: list[Piece], labels: _Labels) -> tuple[str, str, str | None
     i = 0
     while i < len(pieces):
         piece = pieces[i]
+        if piece.kind == "text":
+            nickname = _strip_leading_tags(pieces, i, labels) or nickname
         if _is_junk(piece):
             if piece.kind == "link" and is_venue(piece.text.strip("[]() ")):
                 labels.add(2, piece.text)
             i += 1
             continue
-        if piece.kind == "text":
-            text = strip_symbols(piece.text).lstrip(" -*:|")
-            if text.startswith(("[", "【")) and "]" not in text and "】" not in text:
-                # A tag split by emphasis: `[**FlexGen**] title`.
-                joined, j = _until_link(pieces, i)
-                rest, nick = _cut_leading_tags(strip_symbols(joined).lstrip(" -*:|"), labels)
-                if rest != strip_symbols(joined).lstrip(" -*:|"):
-                    nickname = nickname or nick
-                    pieces[i:j] = [Piece("text", rest)]
-                    continue
-            rest, nick = _cut_leading_tags(text, labels)
-            nickname = nickname or nick
-            if rest != piece.text:
-                if _JUNK.match(rest):
-                    i += 1
-                    continue
-                piece.text = rest
         break
     if i >= len(pieces):
         return "", "", None, ""
@@ -349,8 +369,10 @@ def _label_from_rest(rest: str, labels: _Labels) -> None:
     """`[Title](url), ICLR 2024` or `(NeurIPS 2023)` after a title gives its venue."""
     text = strip_symbols(rest).strip()
     if text[:1] in ("-", "–", "—") and len(text.split()) <= 9:
-        labels.add(3, text)  # `– Google / DeepMind (Apr 2022)`
-        return
+        words = _WORD.findall(text)
+        if words and not any(w.islower() for w in words):
+            labels.add(3, text)  # `– Google / DeepMind (Apr 2022)`, not `- a tool that ...`
+            return
     text = text.strip(" ,.;:-–—")
     for part in re.findall(r"[(\[]([^()\[\]]+)[)\]]", text) or [text]:
         if is_venue(part):
@@ -372,6 +394,14 @@ def read(pieces: list[Piece], extra_links: tuple[str, ...] = ()) -> Candidate:
     for piece in pieces:
         if piece.kind == "image" and (venue := _badge_venue(piece)):
             labels.add(2, venue)
+            break
+    for piece in pieces:
+        if (
+            piece.kind == "link"
+            and is_label_text(piece.text)
+            and is_venue(piece.text.strip("[]() "))
+        ):
+            labels.add(2, piece.text)  # `Title [[NeurIPS 2022]](url)`
             break
     title = short = ""
     main = None

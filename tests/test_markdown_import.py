@@ -323,7 +323,9 @@ def test_bold_paragraph_is_a_sub_category_but_a_year_or_status_is_not():
         **arXiv**
         - [N Paper Title](https://arxiv.org/abs/2401.00020)
         """)
-    assert [(c["name"], c.get("group"), len(c["papers"])) for c in result.catalog["categories"]] == [
+    assert [
+        (c["name"], c.get("group"), len(c["papers"])) for c in result.catalog["categories"]
+    ] == [
         ("Quantization", "Compression", 1),
         ("Models", None, 2),
     ]
@@ -480,9 +482,9 @@ def test_cli_exclude_and_keep_non_papers_options(tmp_path):
     args = ["import-markdown", str(source), "--keep-non-papers", "--exclude", "B"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert [p["title"] for c in yaml.safe_load(result.stdout)["categories"] for p in c["papers"]] == [
-        "Tool"
-    ]
+    assert [
+        p["title"] for c in yaml.safe_load(result.stdout)["categories"] for p in c["papers"]
+    ] == ["Tool"]
 
 
 def test_cli_errors_are_one_line_with_file_and_line(tmp_path):

@@ -85,7 +85,7 @@ def test_appending_to_a_category_only_inserts_its_lines():
 def test_appending_to_a_new_category_creates_it_at_the_end():
     entry = {"id": "newserve", "title": "NewServe", "link": "https://arxiv.org/abs/2501.00001"}
     after = append_entry(SOURCES, entry, "Training", slug="training")
-    ((op, old, new),) = changes(SOURCES, after)
+    ((op, _, new),) = changes(SOURCES, after)
     assert op == "insert" and new[0] == "- name: Training\n" and after.endswith(new[-1])
     assert catalog.parse(after).categories[-1].entries[0].id == "newserve"
     with pytest.raises(CatalogError, match="already in the catalog"):
@@ -154,7 +154,7 @@ def test_merging_an_updated_list_keeps_curation_and_untouched_bytes(seed):
 )  # fmt: skip
 def test_entries_are_matched_by_link_then_title_then_id(bullet, changed):
     old = "title: L\ncategories:\n- name: C\n  papers:\n" + "".join(block(SOURCES, "orca"))
-    after, report = merge(old, parse(f"# L\n## C\n{bullet}\n"))
+    _, report = merge(old, parse(f"# L\n## C\n{bullet}\n"))
     assert report.changed == [("orca", changed)] and not report.added and not report.removed
 
 

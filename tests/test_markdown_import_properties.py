@@ -34,7 +34,7 @@ line = st.one_of(
         st.integers(0, 6),
         st.sampled_from(["-", "*", "+", "1.", "2)"]),
         inline,
-    ),  # fmt: skip
+    ),
     st.builds(lambda a, b: f"| {a} | {b} |", inline, inline),
     st.sampled_from(["| Title | Venue |", "|---|---|", "```", "~~~", "<details>", "> quote", ""]),
     inline,

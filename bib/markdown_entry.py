@@ -11,6 +11,7 @@ becomes the entry's label, a nickname its id.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ _MONTHS = re.compile(
 _BARS = re.compile(r"\s*[|\uff5c]\s*")
 _LEADING_TAG = re.compile(r"^\s*[\[【]([^\[\]【】]{1,80})[\]】][\s:：-]*")
 _LEAD_TAG = re.compile(r"^[^\w\[【]*[\[【]([^\[\]【】]{1,80})[\]】][\s:：-]*")
+_TRAILING_TAG = re.compile(r"\s*[\[【]([^\[\]【】]{1,60})[\]】]$")
 _TRAILING_PAREN = re.compile(r"\s*[(（]([^()（）]{1,100})[)）]\s*$")
 _DASH_TAIL = re.compile(r"\s+(?:[–—]|--)\s+|\s*—\s*")
 _HYPHEN_TAIL = re.compile(r"\s+-\s+")
@@ -77,6 +79,12 @@ _WORD = re.compile(r"[^\W\d_][\w'’.+-]*")
 _DROP_CATEGORIES = {"So", "Cs", "Co", "Cn", "Cc", "Cf"}
 # Variation selectors, the keycap mark and skin tones combine with emoji but are not "So".
 _EMOJI_MARKS = frozenset("\ufe0e\ufe0f\u20e3\u200d") | frozenset(map(chr, range(0x1F3FB, 0x1F400)))
+# Scripts and punctuation that hold no emoji (Latin, Greek to Greek Extended, CJK, Hangul).
+_PLAIN = re.compile(
+    "[\t\x20-\x7e\u00a0-\u02ff\u0370-\u1fff\u2010-\u2027\u2030-\u205e"
+    "\u3000-\u303f\u3040-\u9fff\uac00-\ud7af\uff00-\uffef]*"
+)
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 _KEYCAP = re.compile("[0-9#*]\ufe0f?\u20e3")
 _PAREN_DROP = re.compile(
     r"^@|\bsection\b|\bchapter\b|\bappendix\b|\bpart\s+\d|\bstars?\b|\bcode\b|\bpaper\b",
@@ -95,13 +103,13 @@ class Candidate:
     label: str | None
     anchors: bool
     bold_only: bool
-    text: str
+    text: str  # every word of the bullet, Markdown already resolved (not yet `clean`ed)
 
 
 def strip_symbols(text: str) -> str:
     """Emoji, pictographs, private-use and control characters out; letters of every script in."""
-    if text.isascii():
-        return "".join(c for c in text if c >= " " or c == "\t")
+    if _PLAIN.fullmatch(text):  # most text: no emoji to look up, one regex pass
+        return _CONTROL.sub("", text)
     text = _KEYCAP.sub("", text)
     return "".join(
         c for c in text if unicodedata.category(c) not in _DROP_CATEGORIES and c not in _EMOJI_MARKS
@@ -112,6 +120,7 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+@functools.lru_cache(maxsize=4096)  # lists repeat [Paper], [Code], [pdf] on every line
 def is_label_text(text: str) -> bool:
     """The text of a link that labels the link ([Paper], [Code], a badge) rather than a paper."""
     stripped = strip_symbols(text).strip(" []()【】{}<>:.-—|*_")
@@ -169,7 +178,8 @@ def _cut_tails(title: str, labels: _Labels) -> str:
     """Drop what follows a title: affiliations, dates, `(Section 3)`, authors, venue tags."""
     while True:
         before = title
-        paren = _TRAILING_PAREN.search(title)
+        ending = title[-1:]
+        paren = _TRAILING_PAREN.search(title) if ending in (")", "）") else None
         if paren and paren.start() > 0:
             inner = paren.group(1).strip()
             if inner.startswith("@"):
@@ -178,23 +188,26 @@ def _cut_tails(title: str, labels: _Labels) -> str:
             elif is_venue(inner) or _MONTHS.search(inner) or _PAREN_DROP.search(inner):
                 labels.add(2 if is_venue(inner) else 5, inner)
                 title = title[: paren.start()]
-        tag = re.search(r"\s*[\[【]([^\[\]【】]{1,60})[\]】]\s*$", title)
+        tag = _TRAILING_TAG.search(title) if ending in ("]", "】") else None
         if tag and tag.start() > 0 and is_venue(tag.group(1)):
             labels.add(2, tag.group(1))
             title = title[: tag.start()]
-        dash = _DASH_TAIL.search(title)
+        dash = _DASH_TAIL.search(title) if ("–" in title or "—" in title or "--" in title) else None
         if dash and dash.start() > 0 and len(title[: dash.start()].split()) >= 2:
             tail = title[dash.end() :]
             if len(tail.split()) <= 8:
                 labels.add(4, tail)
             title = title[: dash.start()]
-        hyphen = _HYPHEN_TAIL.search(title)
+        hyphen = _HYPHEN_TAIL.search(title) if " - " in title else None
         if hyphen and len(title[: hyphen.start()].split()) >= 3:
             tail = title[hyphen.end() :]
             if is_venue(tail) or _MONTHS.search(tail) or _ET_AL.search(tail):
                 labels.add(4, tail)
                 title = title[: hyphen.start()]
-        title = _ET_AL.sub("", title) if len(_ET_AL.sub("", title).split()) >= 2 else title
+        if "et" in title and (authors := _ET_AL.search(title)):
+            title = (
+                title[: authors.start()] if len(title[: authors.start()].split()) >= 2 else title
+            )
         title = title.rstrip(" .,;:|-–—*_")
         if title == before:
             return title
@@ -417,7 +430,7 @@ def read(pieces: list[Piece], extra_links: tuple[str, ...] = ()) -> Candidate:
             break
     title = clean(_cut_tails(_squash(strip_symbols(title)), labels))
     short = clean(_cut_tails(_squash(strip_symbols(short)), _Labels())) or title
-    plain = clean(" ".join(p.text for p in pieces if p.kind == "text"))
+    plain = " ".join(p.text for p in pieces if p.kind == "text")
     return Candidate(
         title=title,
         short=short,

@@ -9,7 +9,6 @@ paper link at all is a tool, a model or a blog post, not a paper.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 # Rank 0: the link names the paper's identifier (what bib.ids reads best).
 _IDENTIFIER_HOSTS = {"arxiv.org", "export.arxiv.org", "browse.arxiv.org", "doi.org", "dx.doi.org"}
@@ -38,11 +37,14 @@ _CODE_HOSTS = {
 }  # fmt: skip
 
 
+_PATH = re.compile(r"^[^:]*://[^/?#]*([^?#]*)")
+_WEB = re.compile(r"^https?://(?:[^\s/?#@]*@)?([^\s/?#:@]+)", re.IGNORECASE)
+
+
 def host_of(url: str) -> str:
-    try:
-        return urlsplit(url).netloc.lower().split("@")[-1].split(":")[0].removeprefix("www.")
-    except ValueError:  # urlsplit rejects malformed IPv6 brackets
-        return ""
+    """The host of an http(s) URL, lower-case and without `www.`; "" for anything else."""
+    found = _WEB.match(url)
+    return found.group(1).lower().removeprefix("www.") if found else ""
 
 
 def _matches(host: str, hosts: set[str]) -> bool:
@@ -55,16 +57,15 @@ def _matches(host: str, hosts: set[str]) -> bool:
 
 def is_web_url(url: str) -> bool:
     """An absolute http(s) URL: the only kind of link a catalog entry may keep."""
-    return url.lower().startswith(("http://", "https://")) and bool(host_of(url))
+    return bool(host_of(url))
 
 
 def rank(url: str) -> int | None:
     """0-2 for a paper link (lower is better), None for anything else."""
     host = host_of(url)
-    try:
-        path = urlsplit(url).path
-    except ValueError:
+    if not host:
         return None
+    path = _PATH.match(url).group(1)
     if host in _IDENTIFIER_HOSTS:
         return 0
     if _matches(host, _PROCEEDINGS_HOSTS):

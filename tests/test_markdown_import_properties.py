@@ -53,7 +53,9 @@ def check(text: str) -> None:
     loaded = catalog.parse(to_yaml(result.catalog), "prop.yaml")  # ids unique, slugs unique
     assert result.report.entries == len(loaded.entries) > 0
     for entry in loaded.entries:
-        assert entry.link is None or re.match(r"^https?://[^\s/?#]+", entry.link), entry.link
+        assert entry.link is None or re.match(r"^https?://[^\s/?#]+", entry.link, re.IGNORECASE), (
+            entry.link
+        )
         assert entry.title and entry.title == entry.title.strip()
         assert not LEFTOVER.search(entry.title), entry.title
         assert not any(ord(c) < 32 for c in entry.title), entry.title

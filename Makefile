@@ -29,6 +29,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_build.py
 	$(VENV)/bin/python bench/bench_startup.py
+	$(VENV)/bin/python bench/bench_import.py
 
 bench-resolve: $(STAMP)
 	$(VENV)/bin/python bench/bench_resolve.py

@@ -104,7 +104,7 @@ def main(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
 
 
 @main.command("import-markdown")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option(
     "-o",
     "--output",
@@ -112,17 +112,55 @@ def main(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
     help="Write the catalog here instead of standard output.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing catalog (losing its pins).")
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="Update the existing catalog (-o) to the list, keeping ids, pins, aliases and notes.",
+)
+@click.option("--exclude", multiple=True, metavar="SECTION", help="Skip this section (repeatable).")
+@click.option(
+    "--keep-non-papers",
+    is_flag=True,
+    help="Also keep bullets that link only code, project pages or blogs.",
+)
 @click.pass_context
-def import_markdown_cmd(ctx: click.Context, path: Path, output: Path | None, force: bool) -> None:
-    """Turn an awesome-list Markdown file into a catalog (sources.yaml) skeleton."""
-    if output is None:
-        from bib.markdown_import import import_markdown
+def import_markdown_cmd(
+    ctx: click.Context,
+    path: Path,
+    output: Path | None,
+    force: bool,
+    merge: bool,
+    exclude: tuple[str, ...],
+    keep_non_papers: bool,
+) -> None:
+    """Turn an awesome-list Markdown file (`-` for standard input) into a catalog skeleton.
 
-        click.echo(import_markdown(path), nl=False)
-        return
-    from bib.commands.import_markdown import import_to
+    Ends with a report on standard error: entries, categories, and the lines skipped
+    by reason (toc, non-paper, empty, code-block, excluded, duplicate, ...).
+    """
+    from bib.commands.import_markdown import run
 
-    _say(ctx, f"wrote {import_to(path, output, force=force)} entries to {output}")
+    if merge and output is None:
+        output = Path("sources.yaml")
+    result = run(
+        path, output, force=force, merge=merge, exclude=exclude, keep_non_papers=keep_non_papers
+    )
+    if result.text is not None:
+        click.echo(result.text, nl=False)
+    if ctx.find_root().obj["verbosity"] >= 0:  # on stderr: stdout may be the catalog
+        click.echo(f"import: {result.report.summary()}", err=True)
+    if result.merge is not None:
+        for entry_id in result.merge.added:
+            _say(ctx, f"added {entry_id}", level=2)
+        for entry_id in result.merge.removed:
+            _say(ctx, f"removed {entry_id}", level=2)
+        for entry_id, fields in result.merge.changed:
+            _say(ctx, f"changed {entry_id}: {', '.join(fields)}", level=2)
+        for entry_id, category in result.merge.moved:
+            _say(ctx, f"moved {entry_id} to {category}", level=2)
+        _say(ctx, f"merged into {output}: {result.merge.summary()}")
+    elif output is not None:
+        _say(ctx, f"wrote {result.report.entries} entries to {output}")
 
 
 @main.command("build")

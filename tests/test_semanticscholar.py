@@ -261,6 +261,7 @@ def test_429_is_retried_then_answered(server):
         found = fetch_papers(client, base(server), ["CorpusId:470667"])
         assert client.waits == [pytest.approx(1.0, abs=0.05)]  # S2 sends no Retry-After
     assert found["CorpusId:470667"].corpus_id == 470667 and len(server.requests) == 2
+    assert server.requests[0].body == server.requests[1].body  # the same question again
 
 
 def test_429_after_retries_names_semantic_scholar_and_its_reason(server):

@@ -23,7 +23,7 @@ from bib.ids import is_dblp_key
 from bib.sources import Endpoints, dblp
 from bib.sources.dblp import fetch_record, parse_record_xml, search_entries
 from tests.conftest import CORPORA, ROOT, shared_path
-from tests.upstreams.dblp import DblpServer
+from tests.upstreams.dblp import DblpServer, record_page
 
 FIXTURES = ROOT / "tests" / "fixtures" / "dblp"
 DAC_KEY = "conf/dac/ZhangYY21"  # the hit recorded in dblp-zotero-validate
@@ -138,6 +138,19 @@ def test_every_fixture_gives_the_same_record_both_ways(server):
             assert entry.record == dblp.info_to_record(info), info["key"]
             assert entry.mdate is None and set(entry.pids) == {None}
     assert len(server.requests) == len(server.records) > 10
+
+
+def test_html_escapes_of_the_json_text_are_undone_as_the_xml_parser_does():
+    """DBLP's JSON text is HTML-escaped (`&apos;`, `&amp;`); its XML carries the characters."""
+    info = {"authors": {"author": {"@pid": "1/2", "text": "Ren&eacute; O&apos;Neil"}},
+            "title": "Don&apos;t Stop: Q&amp;A at Scale.", "venue": "OSDI", "year": "2024",
+            "type": "Conference and Workshop Papers", "key": "conf/osdi/ONeil24"}  # fmt: skip
+    from_search = dblp.info_to_entry(info)
+    assert from_search.record.title == "Don't Stop: Q&A at Scale"
+    assert from_search.record.authors[0].family == "O'Neil" and from_search.pids == ("1/2",)
+    assert parse_record_xml(record_page(info).encode("ascii", "xmlcharrefreplace")).record == (
+        from_search.record
+    )
 
 
 def test_fixture_facts_agree_with_dblps_own_bibtex(server):

@@ -245,7 +245,9 @@ class HttpClient:
         try:
             response = self.httpx.request(method, url, params=params, headers=headers, content=body)
         except httpx2.TransportError as exc:
-            name = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            # A refused header's error quotes its value (an API key): name only the kind.
+            quoted = str(exc) and not isinstance(exc, httpx2.LocalProtocolError)
+            name = f"{type(exc).__name__}: {exc}" if quoted else type(exc).__name__
             raise UpstreamError(f"{host}: {name} after {attempts} attempts") from exc
         if response.status_code in RETRYABLE:
             asked = retry_after(response)

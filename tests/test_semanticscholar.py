@@ -16,6 +16,7 @@ import httpx2
 import pytest
 
 from bib.cache import ResponseCache
+from bib.errors import InputError
 from bib.http import HostPolicy, HttpClient, UpstreamError
 from bib.ids import Identifier, normalize_arxiv, normalize_doi
 from bib.sources import Endpoints, semanticscholar
@@ -217,6 +218,7 @@ def test_ids_come_from_catalog_identifiers():
 def test_a_huge_list_is_split_into_requests_of_at_most_500(server):
     ids = [f"CorpusId:{n}" for n in range(1, 1202)] + ["CorpusId:7"]
     with fast() as client:
+        assert fetch_papers(client, base(server), []) == {} and not server.requests
         assert fetch_papers(client, base(server), ids) == {}
     assert [len(json.loads(r.body)["ids"]) for r in server.requests] == [500, 500, 201]
     assert not server.errors
@@ -240,9 +242,26 @@ def test_api_key_is_a_header_only_and_never_echoed(server, tmp_path, papers):
 def test_api_key_comes_from_the_environment_and_the_endpoint_too():
     assert semanticscholar.api_key({"SEMANTIC_SCHOLAR_API_KEY": "k"}) == "k"
     assert semanticscholar.api_key({"SEMANTIC_SCHOLAR_API_KEY": ""}) is None
+    for bad in ("sec\nret-key", "sé-key", "two words"):
+        with pytest.raises(InputError) as refused:
+            semanticscholar.api_key({"SEMANTIC_SCHOLAR_API_KEY": bad})
+        assert bad not in str(refused.value) and "SEMANTIC_SCHOLAR_API_KEY" in str(refused.value)
     env = {"BIB_SEMANTICSCHOLAR_URL": "http://127.0.0.1:9/graph/v1/"}
     assert Endpoints.from_env(env)["semanticscholar"] == "http://127.0.0.1:9/graph/v1"
     assert Endpoints()["semanticscholar"] == "https://api.semanticscholar.org/graph/v1"
+
+
+def test_a_key_no_header_can_carry_is_never_sent_nor_echoed(server):
+    with fast() as client:
+        with pytest.raises(ValueError) as refused:
+            fetch_papers(client, base(server), ["CorpusId:1"], key="sec\nret")
+        assert "sec" not in str(refused.value)
+        with pytest.raises(UpstreamError) as failed:  # the HTTP layer on its own
+            client.post_json(
+                base(server) + "/paper/batch", {"ids": []}, headers={"x-api-key": "sec\nret"}
+            )
+        assert "sec" not in str(failed.value) and "LocalProtocolError" in str(failed.value)
+    assert not server.requests
 
 
 def test_a_repeated_batch_is_read_from_the_cache(server, tmp_path):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import httpx2
 
+from bib.errors import InputError
 from bib.http import HttpClient, UpstreamError
 from bib.ids import Identifier, is_dblp_key, normalize_arxiv, normalize_doi
 from bib.sources.upstream import Upstream
@@ -42,6 +43,7 @@ _PAPER_ID = re.compile(r"^[0-9a-f]{40}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.", re.IGNORECASE)
 _MAX_REASON = 200
+_KEY = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII: what a header value can carry as is
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,16 @@ class S2Paper:
 
 
 def api_key(environ: Mapping[str, str] | None = None) -> str | None:
-    """`SEMANTIC_SCHOLAR_API_KEY`, if set; it is only ever sent as a header."""
+    """`SEMANTIC_SCHOLAR_API_KEY`, if set; it is only ever sent as a header.
+
+    A value no header can carry is refused here, without being repeated: the
+    HTTP library's own error would quote it.
+    """
     env = os.environ if environ is None else environ
-    return env.get(API_KEY_ENV) or None
+    key = env.get(API_KEY_ENV) or None
+    if key is not None and not _KEY.match(key):
+        raise InputError(f"{API_KEY_ENV} holds characters an HTTP header cannot carry")
+    return key
 
 
 def paper_id(identifier: Identifier) -> str | None:
@@ -109,6 +118,8 @@ def fetch_papers(
     `DBLP:conf/sosp/KwonLZ0ZY0ZS23`, `CorpusId:215416146`); duplicates are asked
     once, and any number is split into requests of 500.
     """
+    if key is not None and not _KEY.match(key):
+        raise ValueError("the Semantic Scholar API key holds characters a header cannot carry")
     wanted = list(dict.fromkeys(ids))
     url = base_url.rstrip("/") + "/paper/batch"
     headers = {"x-api-key": key} if key else None

@@ -10,6 +10,7 @@ and spacing, and hands them to `HttpClient` as host policies.
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,9 +26,17 @@ RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class UpstreamError(BibError):
-    """An upstream could not answer (after retries) or answered nonsense."""
+    """An upstream could not answer (after retries) or answered nonsense.
+
+    `response` is the last answer when retries ran out on a 429 or 5xx, so an
+    upstream module can name the reason the service gave (its error body).
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, response: httpx2.Response | None = None) -> None:
+        super().__init__(message)
+        self.response = response
 
 
 @dataclass
@@ -154,8 +163,9 @@ class PoliteTransport(httpx2.BaseTransport):
 class HttpClient:
     """A synchronous client shared by a whole run, so spacing holds across all calls.
 
-    The one factory of HTTP clients: our upstream clients use `get`, habanero is
-    routed through it (`bib.sources.crossref`), and pyzotero is handed `httpx`.
+    The one factory of HTTP clients: our upstream clients use `get` (and
+    `post_json` for a query sent as POST), habanero is routed through it
+    (`bib.sources.crossref`), and pyzotero is handed `httpx`.
     """
 
     def __init__(
@@ -203,21 +213,50 @@ class HttpClient:
         A 4xx other than 408/429 is an answer (the caller decides what a 404 means);
         5xx, 429, timeouts and broken connections are retried, then raised.
         """
-        if self.cache is not None and (cached := self.cache.get(url, params)) is not None:
+        return self._send("GET", url, params=params, headers=headers)
+
+    def post_json(
+        self, url: str, payload: object, params: dict | None = None, headers: dict | None = None
+    ) -> httpx2.Response:
+        """A read-only query sent as a JSON POST (Semantic Scholar's batch lookup), like `get`.
+
+        Only for questions, never for writes: the answer is cached under the URL,
+        the parameters and a digest of the body, so a re-run asking the same batch
+        reads it back, and a retry re-sends the same bytes.
+        """
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        headers = {**(headers or {}), "Content-Type": "application/json"}
+        return self._send("POST", url, params=params, headers=headers, body=body)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict | None,
+        headers: dict | None,
+        body: bytes | None = None,
+    ) -> httpx2.Response:
+        """Send through the polite transport; header values never reach an error message."""
+        if self.cache is not None and (cached := self.cache.get(url, params, body)) is not None:
             return cached
         host = urlsplit(url).netloc
         attempts = self.policy(host).retries + 1
         try:
-            response = self.httpx.get(url, params=params, headers=headers)
+            response = self.httpx.request(method, url, params=params, headers=headers, content=body)
         except httpx2.TransportError as exc:
-            name = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            # A refused header's error quotes its value (an API key): name only the kind.
+            quoted = str(exc) and not isinstance(exc, httpx2.LocalProtocolError)
+            name = f"{type(exc).__name__}: {exc}" if quoted else type(exc).__name__
             raise UpstreamError(f"{host}: {name} after {attempts} attempts") from exc
         if response.status_code in RETRYABLE:
             asked = retry_after(response)
             if asked is not None and asked > self.policy(host).max_wait:
                 message = f"asked to wait {asked:.0f} s; giving up"
-                raise UpstreamError(f"{host}: HTTP {response.status_code}, {message}")
-            raise UpstreamError(f"{host}: HTTP {response.status_code} after {attempts} attempts")
+                raise UpstreamError(f"{host}: HTTP {response.status_code}, {message}", response)
+            raise UpstreamError(
+                f"{host}: HTTP {response.status_code} after {attempts} attempts", response
+            )
         if self.cache is not None:
-            self.cache.put(url, params, response)
+            self.cache.put(url, params, response, body)
         return response

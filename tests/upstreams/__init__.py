@@ -1,9 +1,10 @@
-"""Loopback stand-ins for arXiv, Crossref and DBLP, speaking each upstream's real protocol."""
+"""Loopback stand-ins for arXiv, Crossref, DBLP and Semantic Scholar, each speaking its real protocol."""
 
 from tests.upstreams.arxiv import ArxivServer
 from tests.upstreams.base import Fault, LoopbackServer, RecordedRequest, Response
 from tests.upstreams.crossref import CrossrefServer
 from tests.upstreams.dblp import DblpServer
+from tests.upstreams.semanticscholar import SemanticScholarServer
 
 __all__ = [
     "ArxivServer",
@@ -13,4 +14,5 @@ __all__ = [
     "LoopbackServer",
     "RecordedRequest",
     "Response",
+    "SemanticScholarServer",
 ]

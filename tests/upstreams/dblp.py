@@ -1,10 +1,19 @@
-"""A loopback DBLP publication search (`GET /search/publ/api`), answering from fixture hits.
+"""A loopback DBLP: publication search (`GET /search/publ/api`) and record pages
+(`GET /rec/<key>.xml`), both answering from the same fixture hits.
 
 The JSON envelope (`result` → `query`, `status`, `time`, `completions`, `hits`, every
 number a string, no `hit` key when nothing is sent) follows real answers quoted in
 public code; see tests/fixtures/README.md. Matching imitates DBLP's CompleteSearch:
 case-insensitive, every query word a prefix of some word of the title, authors or
 venue, and a word ending in `$` must match exactly.
+
+A record page renders the same facts in DBLP's XML (dblp.dtd), laid out as live
+record pages quoted in public code are (tests/fixtures/README.md names them): an
+US-ASCII declaration, `<dblp>`, the record element with its `key` (and
+`publtype="informal"` for CoRR), one field per line in DBLP's order, non-ASCII as
+numeric character references, `</inproceedings></dblp>` on the last line. Author
+elements carry no `pid`: record pages have none (person pages do). What `info`
+does not hold (`mdate`, `crossref`, the `db/...` `url`, `ee type="oa"`) is left out.
 """
 
 from __future__ import annotations
@@ -14,8 +23,10 @@ import re
 import time
 import unicodedata
 import zlib
+from html import unescape
 from pathlib import Path
 from typing import Any, ClassVar
+from xml.sax.saxutils import escape, quoteattr
 
 from tests.upstreams.base import LoopbackServer, RecordedRequest, Response
 
@@ -49,6 +60,12 @@ class DblpServer(LoopbackServer):
 
     def handle(self, request: RecordedRequest) -> Response:
         started = time.perf_counter()
+        if request.path.startswith("/rec/") and request.path.endswith(".xml"):
+            info = self.records.get(request.path.removeprefix("/rec/").removesuffix(".xml"))
+            if info is None:
+                return Response(404, NOT_FOUND_PAGE, {"content-type": "text/html; charset=utf-8"})
+            body = record_page(info).encode("ascii", "xmlcharrefreplace")
+            return Response(200, body, {"content-type": "application/xml; charset=utf-8"})
         if request.path != "/search/publ/api":
             return _text(404, "Not Found")
         if request.param("format", "xml") != "json":
@@ -85,6 +102,51 @@ class DblpServer(LoopbackServer):
         }
         body = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return Response(200, body, {"content-type": "application/json; charset=utf-8"})
+
+
+# The wording of this page is ours: DBLP's own 404 page for an unknown key is not quoted
+# in any public source we found, only that the status is 404.
+NOT_FOUND_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>dblp: Error 404</title></head>\n"
+    b"<body><h1>Error 404: Not Found</h1></body></html>\n"
+)
+# Search hit types and the record element (and publtype) each is written as.
+RECORD_ELEMENTS = {
+    "Conference and Workshop Papers": ("inproceedings", None),
+    "Journal Articles": ("article", None),
+    "Informal and Other Publications": ("article", "informal"),
+    "Informal Publications": ("article", "informal"),
+}
+
+
+def record_page(info: Info) -> str:
+    """The `/rec/<key>.xml` page of a hit: DBLP's JSON text is HTML-escaped, XML is not."""
+    tag, publtype = RECORD_ELEMENTS[info["type"]]
+    authors = (info.get("authors") or {}).get("author") or []
+    if isinstance(authors, dict):
+        authors = [authors]
+    ees = info.get("ee") or []
+    venue = info.get("venue")
+    venue = venue[0] if isinstance(venue, list) else venue
+    fields = [("author", a["text"]) for a in authors] + [("title", info["title"])]
+    fields += [(f, info[f]) for f in ("pages", "year") if info.get(f)]
+    if tag == "inproceedings":
+        fields += [("booktitle", venue)]
+    else:
+        fields += [
+            ("volume", info.get("volume")),
+            ("journal", venue),
+            ("number", info.get("number")),
+        ]
+    fields += [("ee", ee) for ee in (ees if isinstance(ees, list) else [ees])]
+    attributes = f"key={quoteattr(info['key'])}" + (f' publtype="{publtype}"' if publtype else "")
+    lines = [f"<{name}>{escape(unescape(str(value)))}</{name}>" for name, value in fields if value]
+    return (
+        '<?xml version="1.0" encoding="US-ASCII"?>\n<dblp>\n'
+        + f"<{tag} {attributes}>\n"
+        + "".join(line + "\n" for line in lines)
+        + f"</{tag}></dblp>"
+    )
 
 
 def words(text: str) -> list[str]:

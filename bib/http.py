@@ -13,10 +13,11 @@ variable and spacing, and hands them to `HttpClient` as host policies.
 from __future__ import annotations
 
 import email.utils
+import re
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +51,7 @@ class HostPolicy:
 
     interval: float = 0.0
     retries: int = 3
+    backoff: float = 1.0  # the first retry's wait when the server names none; doubled each time
     timeout: float = 15.0  # wall clock for one attempt: connecting, headers and the whole body
     max_wait: float = 120.0
     max_failures: int = 3
@@ -104,6 +106,14 @@ def failure_kind(exc: httpx2.TransportError, limit: str) -> str:
     if isinstance(cause, OSError) and cause.strerror:
         return cause.strerror.lower()
     return type(exc).__name__
+
+
+def summary(text: str, width: int = 100) -> str:
+    """One short line for a body quoted in an error: an HTML page by its title."""
+    if text.lstrip().startswith("<") and (title := re.search(r"<title>(.*?)</title>", text, re.S)):
+        text = f"an HTML page titled {' '.join(title.group(1).split())!r}"
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 3] + "..."
 
 
 class _Refused(Exception):
@@ -323,9 +333,12 @@ class PoliteTransport(httpx2.BaseTransport):
                     self._mark_down(host, kind)  # refused, no such host, no network: no one to ask
                 else:
                     self._failed(host, kind, policy)
-                backoff = 2.0 ** (attempt - 1)
+                backoff = policy.backoff * 2.0 ** (attempt - 1)
                 if host in self.stats.down or attempt > policy.retries or backoff >= self._left():
-                    raise UpstreamError(f"{host}: {kind} after {attempts_text(attempt)}") from None
+                    message = f"{host}: {kind} after {attempts_text(attempt)}"
+                    if host in self.stats.down:
+                        message += "; no more requests to it this run"
+                    raise UpstreamError(message) from None
                 self._hold(host, backoff)
                 continue
             response.extensions["attempts"] = attempt
@@ -341,7 +354,7 @@ class PoliteTransport(httpx2.BaseTransport):
                 host, asked, policy, "Retry-After asking for a wait"
             ):
                 return response
-            wait = asked if asked is not None else 2.0 ** (attempt - 1)
+            wait = asked if asked is not None else policy.backoff * 2.0 ** (attempt - 1)
             if attempt > policy.retries or wait >= self._left():
                 self._failed(host, f"HTTP {response.status_code}", policy)
                 return response
@@ -369,22 +382,17 @@ class PoliteTransport(httpx2.BaseTransport):
         )
 
     def _read_body(self, response: httpx2.Response, max_bytes: int, until: float) -> bytes:
-        """The decoded body, refused beyond `max_bytes` and cut off at `until`.
-
-        The wall-clock check between chunks serves inner transports that are not
-        ours; with our own, the clipped sockets already stop at `until`.
-        """
+        """The decoded body, refused beyond `max_bytes` (sent or decoded) and cut off at `until`."""
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise _Refused(f"answer of {int(declared)} bytes, over the {_size(max_bytes)} cap")
+        response.stream = _BoundedStream(response.stream, max_bytes, until, self._clock)
         chunks, size = [], 0
         try:
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
-                    raise _Refused(f"answer larger than the {_size(max_bytes)} cap")
-                if self._clock() > until:
-                    raise httpx2.ReadTimeout("the attempt's time limit passed")
+                    raise _Refused(f"answer larger than the {_size(max_bytes)} cap once decoded")
                 chunks.append(chunk)
         except httpx2.DecodingError as exc:
             raise _Refused(f"undecodable {response.headers.get('content-encoding')} body") from exc
@@ -392,6 +400,33 @@ class PoliteTransport(httpx2.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+
+
+class _BoundedStream(httpx2.SyncByteStream):
+    """The bytes as sent, refused beyond `max_bytes` and cut off at `until`.
+
+    Counted before decoding, since a decoder may swallow bytes without yielding
+    any (gzip ignores what follows its end); the clock is checked between chunks
+    for inner transports that are not ours (ours stop at `until` by themselves).
+    """
+
+    def __init__(
+        self, stream: Any, max_bytes: int, until: float, clock: Callable[[], float]
+    ) -> None:
+        self._stream, self._max, self._until, self._clock = stream, max_bytes, until, clock
+
+    def __iter__(self) -> Iterator[bytes]:
+        size = 0
+        for chunk in self._stream:
+            size += len(chunk)
+            if size > self._max:
+                raise _Refused(f"answer larger than the {_size(self._max)} cap")
+            if self._clock() > self._until:
+                raise httpx2.ReadTimeout("the attempt's time limit passed")
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 def _size(n: int) -> str:

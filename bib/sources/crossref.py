@@ -14,7 +14,7 @@ import habanero.request_class
 import httpx2
 from habanero import Crossref, RequestError
 
-from bib.http import HttpClient, UpstreamError
+from bib.http import HttpClient, UpstreamError, summary
 from bib.ids import normalize_doi
 from bib.record import Person, Record
 from bib.sources.upstream import Upstream
@@ -102,8 +102,9 @@ def _call(client: HttpClient, what: str, call):
     try:
         with routed_habanero(client):
             return call()
-    except RequestError as exc:
-        raise UpstreamError(f"Crossref: {what}: HTTP {exc.args[0]}: {exc.args[1]}") from exc
+    except RequestError as exc:  # its text may be a whole page: one line of it is enough
+        status, text = exc.args[0], summary(str(exc.args[1]))
+        raise UpstreamError(f"Crossref: {what}: HTTP {status}: {text}") from exc
     except httpx2.HTTPStatusError as exc:
         raise UpstreamError(f"Crossref: {what}: HTTP {exc.response.status_code}") from exc
     except ValueError as exc:  # a body that is not the JSON it should be
@@ -137,8 +138,11 @@ def search_title(client: HttpClient, base_url: str, title: str, rows: int = 5) -
 
 
 def _items(result: object) -> list[dict]:
+    """The works of a work-list; any other shape is a failure, never "no works"."""
     try:
         items = result["message"]["items"]  # type: ignore[index]
     except (TypeError, KeyError) as exc:
         raise UpstreamError("Crossref: response has no message.items") from exc
-    return [item for item in items if isinstance(item, dict)]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise UpstreamError("Crossref: message.items is not a list of works")
+    return items

@@ -65,10 +65,18 @@ def search(client: HttpClient, base_url: str, query: str, hits: int = 10) -> lis
     if response.status_code != 200:
         raise UpstreamError(f"DBLP: HTTP {response.status_code} for query {query!r}")
     try:
-        result = response.json()["result"]
-        hit_list = result.get("hits", {}).get("hit", [])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        document = response.json()
+    except ValueError as exc:
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        raise UpstreamError(
+            f"DBLP: malformed response, not JSON ({kind}), for query {query!r}"
+        ) from exc
+    try:
+        hit_list = document["result"]["hits"].get("hit", [])  # no `hit` key when nothing matched
+        if not isinstance(hit_list, list) or not all(
+            isinstance(hit, dict) and isinstance(hit.get("info"), dict) for hit in hit_list
+        ):
+            raise TypeError("hits.hit is not a list of hits")
+    except (KeyError, TypeError, AttributeError) as exc:
         raise UpstreamError(f"DBLP: malformed response for query {query!r}") from exc
-    return [
-        info_to_record(hit["info"]) for hit in hit_list if isinstance(hit, dict) and "info" in hit
-    ]
+    return [info_to_record(hit["info"]) for hit in hit_list]

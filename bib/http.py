@@ -15,19 +15,18 @@ from __future__ import annotations
 import email.utils
 import re
 import socket
-import ssl
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpcore2
 import httpx2
 
 from bib import __version__
 from bib.cache import ResponseCache
 from bib.errors import BibError
+from bib.wallclock import ClippedBackend, clipped_transport
 
 RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
 MIB = 1024 * 1024
@@ -120,92 +119,6 @@ class _Refused(Exception):
     """An answer this layer will not hand on (too large, undecodable); the reason says why."""
 
 
-class _ClippedBackend(httpcore2.NetworkBackend):
-    """Sockets whose every connect, read and write ends by the current attempt's `until`.
-
-    httpcore applies its read timeout to each read, so a server sending one
-    byte every few seconds, or headers and then nothing, would hold a request
-    for ever; clipping each socket operation to what is left of the attempt
-    makes the attempt's time limit hold for the whole answer.
-    """
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self.until: float | None = None
-        self._clock = clock
-        self._inner = httpcore2.SyncBackend()
-
-    def clip(self, timeout: float | None, on_expiry: type[Exception]) -> float | None:
-        if self.until is None:
-            return timeout
-        left = self.until - self._clock()
-        if left <= 0:
-            raise on_expiry("the attempt's time limit passed")
-        return left if timeout is None else min(timeout, left)
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore2.NetworkStream:
-        timeout = self.clip(timeout, httpcore2.ConnectTimeout)
-        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _ClippedStream(stream, self)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore2.NetworkStream:
-        timeout = self.clip(timeout, httpcore2.ConnectTimeout)
-        return _ClippedStream(self._inner.connect_unix_socket(path, timeout, socket_options), self)
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class _ClippedStream(httpcore2.NetworkStream):
-    def __init__(self, stream: httpcore2.NetworkStream, backend: _ClippedBackend) -> None:
-        self._stream, self._backend = stream, backend
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, self._backend.clip(timeout, httpcore2.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, self._backend.clip(timeout, httpcore2.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore2.NetworkStream:
-        timeout = self._backend.clip(timeout, httpcore2.ConnectTimeout)
-        return _ClippedStream(
-            self._stream.start_tls(ssl_context, server_hostname, timeout), self._backend
-        )
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-def _clipped_http_transport(backend: _ClippedBackend) -> httpx2.HTTPTransport:
-    """httpx2's own transport, one connection at a time, over sockets from `backend`.
-
-    httpx2 takes no network backend, so the connection pool it builds is
-    replaced by one built with ours (the tests' drip and hang cases fail if
-    this stops working).
-    """
-    transport = httpx2.HTTPTransport(limits=httpx2.Limits(max_connections=1))
-    transport._pool = httpcore2.ConnectionPool(
-        ssl_context=httpx2.create_ssl_context(), max_connections=1, network_backend=backend
-    )
-    return transport
-
-
 class PoliteTransport(httpx2.BaseTransport):
     """Spacing, bounds and retries for every request that passes through, of any method.
 
@@ -233,8 +146,8 @@ class PoliteTransport(httpx2.BaseTransport):
         self.policies = policies or {}
         self.user_agent = user_agent
         self.stats = HttpStats()
-        self._backend = _ClippedBackend(clock)
-        self.inner = inner or _clipped_http_transport(self._backend)
+        self._backend = ClippedBackend(clock)
+        self.inner = inner or clipped_transport(self._backend)
         self._sleep, self._clock = sleep, clock
         self.deadline = deadline
         self._deadline_at = None if deadline is None else clock() + deadline

@@ -192,7 +192,7 @@ def zotero_sync_cmd(ctx, catalog: Path, lock_path: Path, collection, dry_run: bo
     from bib.commands.zotero import run
 
     project = _project(catalog, lock_path)
-    with _progress(ctx, "zotero sync", "items written") as bar:
+    with _progress(ctx, "zotero sync", "items") as bar:
         report = run(project, collection=collection, dry_run=dry_run, prune=prune, progress=bar)
     for action in report.actions:
         if dry_run or action.kind == "conflict":

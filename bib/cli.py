@@ -61,10 +61,10 @@ def _say(ctx: click.Context, message: str, level: int = 1) -> None:
         click.echo(message, err=level > 1)
 
 
-def _progress(ctx: click.Context):
-    from bib.progress import TerminalBar
+def _progress(ctx: click.Context, name: str, unit: str):
+    from bib.progress import progress_for
 
-    return TerminalBar(enabled=ctx.find_root().obj["verbosity"] >= 0)
+    return progress_for(name, unit, enabled=ctx.find_root().obj["verbosity"] >= 0)
 
 
 def _project(catalog: Path, lock_path: Path):
@@ -227,7 +227,7 @@ def resolve_cmd(
     from bib.resolve import STATUSES
 
     project = _project(catalog, lock_path)
-    with _progress(ctx) as bar:
+    with _progress(ctx, "resolve", "entries") as bar:
         report = run(project, refresh=refresh, offline=offline, allow_downgrade=allow_downgrade,
                      progress=bar)  # fmt: skip
     for entry_id, outcome in report.outcomes.items():
@@ -269,7 +269,7 @@ def zotero_sync_cmd(ctx, catalog: Path, lock_path: Path, collection, dry_run: bo
     from bib.commands.zotero import run
 
     project = _project(catalog, lock_path)
-    with _progress(ctx) as bar:
+    with _progress(ctx, "zotero sync", "items") as bar:
         report = run(project, collection=collection, dry_run=dry_run, prune=prune, progress=bar)
     if report.against_empty_library:
         _say(ctx, "no Zotero credentials: planned against an empty library, no request sent")

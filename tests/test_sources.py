@@ -204,7 +204,7 @@ def test_dblp_malformed_body_and_exhausted_retries_fail_cleanly(tmp_path):
     with DblpServer(tmp_path) as server, HttpClient(fast()) as client:
         url = server.base_url + "/search/publ/api"
         server.inject(body=b'{"result": ')
-        with pytest.raises(UpstreamError, match="DBLP: the answer is not JSON"):
+        with pytest.raises(UpstreamError, match="DBLP: malformed response, not JSON"):
             dblp.search(client, url, "x")
         for _ in range(3):
             server.inject(status=503)

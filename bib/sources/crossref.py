@@ -15,7 +15,7 @@ import httpx2
 from habanero import Crossref, RequestError
 
 from bib.fields import date_parts
-from bib.http import HttpClient, UpstreamError
+from bib.http import HttpClient, UpstreamError, summary
 from bib.ids import normalize_doi
 from bib.record import Person, Record
 from bib.sources.upstream import Upstream
@@ -115,8 +115,9 @@ def _call(client: HttpClient, what: str, call):
             return call()
     except UpstreamError as exc:  # from our HTTP layer, which habanero's requests go through
         raise UpstreamError(f"Crossref: {what}: {exc}") from exc
-    except RequestError as exc:
-        raise UpstreamError(f"Crossref: {what}: HTTP {exc.args[0]}: {exc.args[1]}") from exc
+    except RequestError as exc:  # its text may be a whole page: one line of it is enough
+        status, text = exc.args[0], summary(str(exc.args[1]))
+        raise UpstreamError(f"Crossref: {what}: HTTP {status}: {text}") from exc
     except httpx2.HTTPStatusError as exc:
         raise UpstreamError(f"Crossref: {what}: HTTP {exc.response.status_code}") from exc
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
@@ -152,7 +153,10 @@ def search_title(client: HttpClient, base_url: str, title: str, rows: int = 5) -
 
 
 def _items(result: object) -> list[dict]:
+    """The works of a work-list; any other shape is a failure, never "no works"."""
     items = mapping(mapping(result).get("message")).get("items")
     if not isinstance(items, list):
         raise UpstreamError("Crossref: response has no message.items list")
-    return objects(items)
+    if len(objects(items)) != len(items):
+        raise UpstreamError("Crossref: message.items is not a list of works")
+    return items

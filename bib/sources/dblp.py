@@ -25,7 +25,7 @@ from bib.ids import is_dblp_key, normalize_doi
 from bib.record import Record, RecordType
 from bib.sources.names import split_name
 from bib.sources.upstream import Upstream
-from bib.sources.values import first_text, mapping, objects, text
+from bib.sources.values import first_text, mapping, text
 
 UPSTREAM = Upstream("dblp", "BIB_DBLP_URL", "https://dblp.org", interval=1.0)
 SEARCH_PATH = "/search/publ/api"
@@ -139,7 +139,7 @@ def search(client: HttpClient, base_url: str, query: str, hits: int = 10) -> lis
 def search_entries(
     client: HttpClient, base_url: str, query: str, hits: int = 10
 ) -> list[DblpEntry]:
-    """Search hits as entries, keeping each author's person id; non-object hits are skipped."""
+    """Search hits as entries, keeping each author's person id; another shape is a failure."""
     try:
         response = client.get(
             search_url(base_url), params={"q": query, "format": "json", "h": str(hits)}
@@ -147,15 +147,22 @@ def search_entries(
     except UpstreamError as exc:
         raise UpstreamError(f"DBLP: {exc}") from exc
     if response.status_code != 200:
-        raise UpstreamError(f"DBLP: HTTP {response.status_code} for a title search")
+        raise UpstreamError(f"DBLP: HTTP {response.status_code} for query {query!r}")
     try:
-        result = response.json()
+        document = response.json()
     except ValueError as exc:
-        raise UpstreamError("DBLP: the answer is not JSON") from exc
-    if not isinstance(mapping(result).get("result"), dict):
-        raise UpstreamError("DBLP: the answer has no 'result' object")
-    hits_found = objects(mapping(result["result"].get("hits")).get("hit"))
-    return [info_to_entry(hit["info"]) for hit in hits_found if isinstance(hit.get("info"), dict)]
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        raise UpstreamError(
+            f"DBLP: malformed response, not JSON ({kind}), for query {query!r}"
+        ) from exc
+    envelope = mapping(mapping(document).get("result")).get("hits")
+    if not isinstance(envelope, dict):
+        raise UpstreamError(f"DBLP: malformed response for query {query!r}")
+    found = envelope.get("hit", [])  # no `hit` key when nothing matched; a lone hit is an object
+    listed = found if isinstance(found, list) else [found]
+    if not all(isinstance(h, dict) and isinstance(h.get("info"), dict) for h in listed):
+        raise UpstreamError(f"DBLP: malformed response for query {query!r}")
+    return [info_to_entry(hit["info"]) for hit in listed]
 
 
 # -- records by key (XML) ------------------------------------------------------------------

@@ -74,6 +74,11 @@ class ArxivServer(LoopbackServer):
     """
 
     throttle_body: ClassVar[bytes] = b"Rate exceeded."
+    # Well-formed XML that is no Atom feed (an RSS channel), under arXiv's Atom content type.
+    wrong_shape_body: ClassVar[bytes] = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<rss version="2.0"><channel><title>arXiv</title></channel></rss>\n'
+    )
 
     def __init__(self, fixtures_dir: Path) -> None:
         self.latest: dict[str, ArxivEntry] = {}

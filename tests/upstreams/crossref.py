@@ -63,6 +63,11 @@ class CrossrefServer(LoopbackServer):
         b"<html><body><h1>429 Too Many Requests</h1>\n"
         b"You have sent too many requests in a given amount of time.\n</body></html>\n"
     )
+    # A work-list envelope whose `items` is an object, not the list of works.
+    wrong_shape_body: ClassVar[bytes] = (
+        b'{"status":"ok","message-type":"work-list","message-version":"1.0.0",'
+        b'"message":{"total-results":1,"items":{"DOI":"10.1145\\/3600006.3613165"}}}'
+    )
 
     def __init__(self, fixtures_dir: Path) -> None:
         self.works: dict[str, Work] = {}

@@ -47,6 +47,11 @@ class DblpServer(LoopbackServer):
         b"<title>429 Too Many Requests</title>\n</head>\n<body>\n<h1>Too Many Requests</h1>\n"
         b"<p>Too many requests; wait for the time given in Retry-After.</p>\n</body>\n</html>\n"
     )
+    # The search envelope with `hits.hit` a string, not the list of hit objects.
+    wrong_shape_body: ClassVar[bytes] = (
+        b'{"result":{"query":"x*","status":{"@code":"200","text":"OK"},'
+        b'"hits":{"@total":"1","@computed":"1","@sent":"1","@first":"0","hit":"conf/osdi/YuJKKC22"}}}'
+    )
 
     def __init__(self, fixtures_dir: Path) -> None:
         self.records: dict[str, Info] = {}

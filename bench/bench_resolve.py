@@ -92,7 +92,7 @@ def measure(catalog: Path, fixtures: Path, lock_path: Path, latency: float) -> d
         endpoints = Endpoints(urls, mailto="bench@example.org")
         start = time.perf_counter()
         # Throughput, not bounds: a 5000-entry run needs far more than a default deadline.
-        with polite_client(endpoints, deadline=None) as client:
+        with polite_client(endpoints) as client:
             report = run(Project.load(catalog, lock_path), endpoints=endpoints, client=client,
                          today=dt.date(2026, 11, 24))  # fmt: skip
             intervals = {name: client.policy(urlsplit(s.base_url).netloc).interval

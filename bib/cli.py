@@ -212,10 +212,20 @@ def build_cmd(
     is_flag=True,
     help="Let a refresh replace a locked published record with a preprint.",
 )
+@click.option(
+    "--only", multiple=True, metavar="ID", help="Resolve only these entries (repeatable)."
+)
+@click.option("--limit", type=click.IntRange(min=0), help="Resolve at most N entries.")
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=1),
+    help="End the run after this many seconds.  [default: 60 + 1 per entry to resolve]",
+)
 @click.pass_context
 def resolve_cmd(
-    ctx, catalog: Path, lock_path: Path, refresh: bool, offline: bool, allow_downgrade: bool
-) -> None:
+    ctx, catalog: Path, lock_path: Path, refresh: bool, offline: bool, allow_downgrade: bool,
+    only: tuple[str, ...], limit: int | None, deadline: float | None,
+) -> None:  # fmt: skip
     """Resolve new, changed or failed entries (arXiv, Crossref, DBLP) into the lock.
 
     A locked record is only replaced by one at least as good; an entry whose
@@ -229,16 +239,22 @@ def resolve_cmd(
     project = _project(catalog, lock_path)
     with _progress(ctx, "resolve", "entries") as bar:
         report = run(project, refresh=refresh, offline=offline, allow_downgrade=allow_downgrade,
-                     progress=bar)  # fmt: skip
+                     only=only or None, limit=limit, deadline=deadline, progress=bar)  # fmt: skip
+    failures: dict[str, list[str]] = {}
     for entry_id, outcome in report.outcomes.items():
         for warning in outcome.warnings:
             _say(ctx, f"{entry_id}: {warning}", level=0)
-        if outcome.status in ("mismatched", "unresolved", "failed"):
+        if outcome.status == "failed":
+            failures.setdefault(outcome.message, []).append(entry_id)
+        elif outcome.status in ("mismatched", "unresolved"):
             _say(ctx, f"{entry_id}: {outcome.status}: {outcome.message}", level=0)
         elif outcome.status == "kept" and outcome.message:
             _say(ctx, f"{entry_id}: kept: {outcome.message}", level=0)
         elif outcome.renamed:
             _say(ctx, f"{entry_id}: renamed: {outcome.message}", level=2)
+    for message, ids in failures.items():  # an outage is one line, not one per entry
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        _say(ctx, f"failed: {shown}: {message}", level=0)
     counts = report.counts()
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
     _say(ctx, f"{summary}; {report.requests} requests")

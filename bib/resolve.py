@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from bib.catalog import Catalog, Entry
@@ -27,7 +27,9 @@ from bib.project import fallback_record
 from bib.record import Person, Record
 from bib.sources import Endpoints, arxiv, crossref, dblp
 
-STATUSES = ("kept", "resolved", "upgraded", "renamed", "mismatched", "unresolved", "failed")
+STATUSES = (
+    "kept", "resolved", "upgraded", "renamed", "skipped", "mismatched", "unresolved", "failed",
+)  # fmt: skip
 
 
 @dataclass
@@ -52,7 +54,7 @@ class ResolveReport:
     def ok(self) -> bool:
         return not any(
             o.status in ("unresolved", "failed", "mismatched") for o in self.outcomes.values()
-        )
+        )  # "skipped" entries were not this run's to resolve
 
 
 class _Stop(Exception):
@@ -292,6 +294,8 @@ def resolve(
     refresh: bool = False,
     offline: bool = False,
     allow_downgrade: bool = False,
+    only: Collection[str] | None = None,
+    limit: int | None = None,
     today: dt.date | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[dict[str, LockedEntry], ResolveReport]:
@@ -305,12 +309,7 @@ def resolve(
     retrieved = (today or dt.date.today()).isoformat()
     report = ResolveReport()
     idents = {e.id: e.identifier_texts for e in catalog.entries}
-    todo = [
-        e
-        for e in catalog.entries
-        if not offline
-        and (refresh or e.id not in locked or locked[e.id].identifiers != idents[e.id])
-    ]
+    todo = [] if offline else to_resolve(catalog, locked, refresh=refresh, only=only, limit=limit)
     todo_ids = {e.id for e in todo}
     run = _Run(client, endpoints)
     if todo:
@@ -318,8 +317,12 @@ def resolve(
     fresh: dict[str, Record] = {}
     for entry in catalog.entries:
         if entry.id not in todo_ids:
-            status = "kept" if entry.id in locked else "unresolved"
-            report.outcomes[entry.id] = Outcome(status, "" if status == "kept" else "offline")
+            if entry.id in locked:
+                report.outcomes[entry.id] = Outcome("kept")
+            elif offline:
+                report.outcomes[entry.id] = Outcome("unresolved", "offline")
+            else:  # left out by --only or --limit: not this run's business
+                report.outcomes[entry.id] = Outcome("skipped", "not asked for in this run")
             continue
         if progress:
             progress(len(report.outcomes), len(catalog.entries), entry.id)
@@ -348,6 +351,25 @@ def resolve(
         new_lock[entry_id] = LockedEntry(record.with_(key=keys[entry_id]), idents[entry_id])
     report.requests = client.stats.requests
     return new_lock, report
+
+
+def to_resolve(
+    catalog: Catalog,
+    locked: dict[str, LockedEntry],
+    *,
+    refresh: bool = False,
+    only: Collection[str] | None = None,
+    limit: int | None = None,
+) -> list[Entry]:
+    """The entries a run asks upstreams about: new or changed ones (all with `refresh`),
+    narrowed to `only` and to the first `limit`."""
+    todo = [
+        e
+        for e in catalog.entries
+        if (only is None or e.id in only)
+        and (refresh or e.id not in locked or locked[e.id].identifiers != e.identifier_texts)
+    ]
+    return todo[:limit] if limit is not None else todo
 
 
 def _dated(record: Record, previous: LockedEntry | None, today: str) -> Record:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from bib import lock
 from bib.cli import main
 from bib.commands.resolve import run
+from bib.errors import InputError
 from bib.http import HostPolicy, HttpClient
 from bib.project import Project
 from bib.sources import Endpoints
@@ -200,3 +201,43 @@ def test_a_dblp_pin_accepts_only_that_record(tmp_path, upstreams):
                 run(Project.load(catalog, lock_path), endpoints=pinned, client=http, today=TODAY)
             locked = lock.read(lock_path)
             assert (locked["heat"].record.dblp_key if "heat" in locked else None) == expected
+
+
+def test_only_and_limit_narrow_the_run_and_the_rest_is_skipped(tmp_path, upstreams):
+    endpoints, work, _servers = upstreams
+    pinned = {"id": "pinned", "title": work["title"][0], "doi": work["DOI"], "note": "pinned"}
+    catalog = write_catalog(tmp_path / "s.yaml", [HEAT, pinned])
+    lock_path = tmp_path / "l.json"
+    with client() as http:
+        report = run(Project.load(catalog, lock_path), only={"pinned"}, endpoints=endpoints,
+                     client=http, today=TODAY)  # fmt: skip
+    assert {k: o.status for k, o in report.outcomes.items()} == {
+        "heat": "skipped", "pinned": "resolved"}  # fmt: skip
+    assert report.ok and set(lock.read(lock_path)) == {"pinned"}
+    with client() as http:
+        report = run(Project.load(catalog, lock_path), limit=0, endpoints=endpoints, client=http)
+    assert report.outcomes["heat"].status == "skipped" and report.requests == 0
+    with pytest.raises(InputError, match="not in .*: nosuch"):
+        run(Project.load(catalog, lock_path), only={"nosuch"}, endpoints=endpoints)
+
+
+def test_no_network_ends_in_seconds_with_one_line_per_failure(tmp_path, monkeypatch):
+    """Every upstream refused (no network): each host is written off at its first try."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    for name in ("ARXIV", "CROSSREF", "DBLP", "SEMANTICSCHOLAR"):
+        monkeypatch.setenv(f"BIB_{name}_URL", closed)
+    papers = [{**HEAT, "id": f"heat-{n}"} for n in range(40)]
+    catalog = write_catalog(tmp_path / "s.yaml", papers)
+    args = ["resolve", "--catalog", str(catalog), "--lock", str(tmp_path / "l.json")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2, lines  # one failure line for the 40 entries, one summary
+    assert lines[0].startswith(
+        "warning: failed: heat-0, heat-1, heat-2, heat-3, heat-4 and 35 more"
+    )
+    assert "connection refused" in lines[0] and lines[1].startswith("40 failed")

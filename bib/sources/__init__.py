@@ -16,10 +16,6 @@ from bib.http import HostPolicy, HttpClient
 from bib.sources import arxiv, crossref, dblp, semanticscholar
 from bib.sources.upstream import Upstream
 
-# A whole `bib resolve` ends within this many seconds, whatever the upstreams do: long enough
-# for the 47 papers' arXiv batch, Crossref batches and DBLP searches at their paces.
-DEFAULT_DEADLINE = 90.0
-
 UPSTREAMS: dict[str, Upstream] = {
     u.name: u for u in (arxiv.UPSTREAM, crossref.UPSTREAM, dblp.UPSTREAM, semanticscholar.UPSTREAM)
 }
@@ -43,9 +39,7 @@ class Endpoints:
         return cls(urls, env.get("BIB_MAILTO") or env.get("CROSSREF_MAILTO") or None)
 
 
-def polite_client(
-    endpoints: Endpoints, *, deadline: float | None = DEFAULT_DEADLINE, **kwargs
-) -> HttpClient:
+def polite_client(endpoints: Endpoints, *, deadline: float | None = None, **kwargs) -> HttpClient:
     """The client a real run uses: each upstream's host gets the spacing its module declares,
     and the whole run ends by `deadline` seconds from now (None: no deadline)."""
     policies = {

@@ -217,7 +217,7 @@ def test_only_and_limit_narrow_the_run_and_the_rest_is_skipped(tmp_path, upstrea
     with client() as http:
         report = run(Project.load(catalog, lock_path), limit=0, endpoints=endpoints, client=http)
     assert report.outcomes["heat"].status == "skipped" and report.requests == 0
-    with pytest.raises(InputError, match="not in .*: nosuch"):
+    with pytest.raises(InputError, match=r"not in .*: nosuch"):
         run(Project.load(catalog, lock_path), only={"nosuch"}, endpoints=endpoints)
 
 

@@ -23,9 +23,10 @@ from bib.ids import Identifier, Kind
 from bib.keys import assign_keys
 from bib.lock import LockedEntry
 from bib.match import accepts, normalize_title, title_matches
+from bib.people import one_form
 from bib.project import fallback_record
 from bib.record import Person, Record
-from bib.sources import Endpoints, arxiv, crossref, dblp
+from bib.sources import Endpoints, arxiv, crossref, dblp, semanticscholar
 
 STATUSES = (
     "kept", "resolved", "upgraded", "renamed", "skipped", "mismatched", "unresolved", "failed",
@@ -72,7 +73,10 @@ class _Context:
     titles: list[str]  # the list's title, the aliases, then the preprint's title
     queue: list[Identifier]  # identifiers still to look at
     preprint: Record | None = None
-    searched: bool = False  # a title search already ran (a DBLP pin is one)
+    searched: bool = False  # a title search already ran
+    known_to_s2: bool = False  # Semantic Scholar answered for this paper: no search needed
+    pointed: set[Identifier] = field(default_factory=set)  # queued from an upstream's pointer
+    looked: list[str] = field(default_factory=list)  # where a published version was looked for
     warnings: list[str] = field(default_factory=list)  # values dropped from candidates
 
     @property
@@ -94,22 +98,36 @@ def _merge_published(published: Record, preprint: Record | None) -> Record:
 class _Run:
     """One resolve run: the client, the batches fetched up front, and what failed."""
 
-    def __init__(self, client: HttpClient, endpoints: Endpoints) -> None:
+    def __init__(
+        self, client: HttpClient, endpoints: Endpoints, s2_key: str | None, today: dt.date
+    ) -> None:
         self.client = client
+        self.today = today
         self.endpoints = endpoints
+        self.s2_key = s2_key
         self.arxiv: dict[str, arxiv.ArxivPaper] = {}
         self.crossref: dict[str, Record] = {}
+        self.s2: dict[str, semanticscholar.S2Paper] = {}  # "ARXIV:..."/"DOI:..." -> paper
+        self.dblp: dict[str, dblp.DblpEntry | None] = {}  # key -> record (None: DBLP has none)
         self.failures: dict[str, str] = {}  # kind -> message of a failed batch
 
     def prefetch(self, todo: list[Entry]) -> None:
-        """All identifiers of the run in batches; Crossref works in arXiv's 3-second gaps.
+        """Everything the run can ask in batches, before any entry is decided.
 
-        After each arXiv batch, the DOIs known so far (pins, and the published
-        DOIs the batch's preprints point to) go to Crossref while the client
-        waits for arXiv's next slot, so the run costs little more than arXiv's floor.
+        Semantic Scholar first (one request for 500 papers): it says which
+        preprints were published, under which DOI or DBLP key. The DBLP records
+        it names are read by key, then all DOIs go to Crossref in batches, in
+        arXiv's 3-second gaps: after each arXiv batch, the DOIs known so far
+        (pins, pointers, and the DOIs that batch's preprints name) are asked.
         """
         ids = [i for e in todo for i in e.identifiers]
+        self._ask_semantic_scholar(ids)
+        keys = [i.value for i in ids if i.kind == "dblp"]
+        keys += [p.published_dblp_key for p in self.s2.values() if not p.published_doi]
+        self._fetch_dblp_records([k for k in keys if k])
         pending = [i.value for i in ids if i.kind == "doi"]
+        pending += [p.published_doi for p in self.s2.values() if p.published_doi]
+        pending += [e.record.doi for e in self.dblp.values() if e and e.record.doi]
         arxiv_ids = [i.value for i in ids if i.kind == "arxiv"]
         try:
             for found in arxiv.fetch_batches(self.client, self.endpoints["arxiv"], arxiv_ids):
@@ -120,6 +138,30 @@ class _Run:
         except UpstreamError as exc:
             self.failures["arxiv"] = str(exc)
         self._fetch_dois(pending)
+
+    def _ask_semantic_scholar(self, ids: list[Identifier]) -> None:
+        """Published versions of the run's papers; a failure only costs title searches."""
+        questions = [
+            q for i in ids if i.kind in ("arxiv", "doi") and (q := semanticscholar.paper_id(i))
+        ]
+        if not questions:
+            return
+        try:
+            self.s2 = semanticscholar.fetch_papers(
+                self.client, self.endpoints["semanticscholar"], questions, key=self.s2_key
+            )
+        except UpstreamError as exc:
+            self.failures["semanticscholar"] = str(exc)
+
+    def _fetch_dblp_records(self, keys: list[str]) -> None:
+        """DBLP records by key (one request each, at DBLP's pace); a failure fails their entries."""
+        for key in dict.fromkeys(keys):
+            if "dblp" in self.failures:
+                return
+            try:
+                self.dblp[key] = dblp.fetch_record(self.client, self.endpoints["dblp"], key)
+            except UpstreamError as exc:
+                self.failures["dblp"] = str(exc)
 
     def _fetch_dois(self, dois: list[str]) -> None:
         """Fetch `dois` from Crossref; a failure marks every DOI entry of the run as failed."""
@@ -143,7 +185,7 @@ class _Run:
             return None
         return cleaned
 
-    def search_published(self, ctx: _Context, dblp_key: str | None = None) -> Record | None:
+    def search_published(self, ctx: _Context) -> Record | None:
         """The peer-reviewed version, looked up by title: DBLP first, then Crossref.
 
         DBLP covers the venues without DOIs (USENIX, PMLR, NeurIPS, MLSys) and
@@ -152,17 +194,14 @@ class _Run:
         until one finds a match, so renamed papers are found too.
         """
         ctx.searched = True
+        ctx.looked.append("a DBLP title search")
         first = [ctx.preprint.title] if ctx.preprint else []
         by_form = {normalize_title(t): t for t in reversed([*first, *ctx.titles])}
         queries = list(reversed(by_form.values()))
         for query in queries:
             for hit in dblp.search(self.client, self.endpoints["dblp"], query):
-                if dblp_key and hit.dblp_key != dblp_key:
-                    continue  # a pinned DBLP record is the only one accepted
                 if hit.type != "preprint" and (accepted := self.accept(hit, ctx)):
                     return self._complete_from_crossref(accepted, ctx)
-        if dblp_key:
-            return None
         for query in queries[:1]:
             for hit in crossref.search_title(self.client, self.endpoints["crossref"], query):
                 if hit.type in ("paper-conference", "article-journal") and (
@@ -206,7 +245,7 @@ class _Run:
             while ctx.queue and published is None:
                 ident = ctx.queue.pop(0)
                 published = HANDLERS[ident.kind](self, ident.value, ctx)
-            if published is None and not ctx.searched:
+            if published is None and not ctx.searched and not ctx.known_to_s2:
                 published = self.search_published(ctx)
         except _Stop as stop:
             stop.outcome.warnings = ctx.warnings
@@ -219,11 +258,23 @@ class _Run:
             )
         elif ctx.preprint is not None:
             record, outcome = self._done(ctx.preprint, entry, None)
+            if self._long_ago(ctx.preprint):
+                where = ", ".join(dict.fromkeys(ctx.looked)) or "nowhere (no source could tell)"
+                ctx.warnings.append(
+                    f"a preprint of {'-'.join(map(str, ctx.preprint.issued[:2]))} with no "
+                    f"published version found (looked in {where}); pin its DOI or DBLP key "
+                    "if it was published"
+                )
         else:
             record = None
             outcome = Outcome("unresolved", "no identifier and no source has a matching title")
         outcome.warnings = ctx.warnings
         return record, outcome
+
+    def _long_ago(self, preprint: Record) -> bool:
+        """Submitted over a year ago: old enough that a published version may exist."""
+        year, month = (*preprint.issued, 1)[:2] if preprint.issued else (self.today.year, 1)
+        return (self.today.year - year) * 12 + self.today.month - month > 12
 
     def _done(
         self, record: Record, entry: Entry, preprint: Record | None
@@ -245,26 +296,70 @@ def _arxiv(run: _Run, value: str, ctx: _Context) -> Record | None:
         raise _Stop("mismatched", f"arXiv {value} is {title!r}, not the list's")
     ctx.preprint = record
     ctx.titles.append(record.title)
-    if paper.published_doi and not any(i.kind == "doi" for i in ctx.queue):
-        ctx.queue.insert(0, Identifier("doi", paper.published_doi))
+    if paper.published_doi:
+        _point(ctx, Identifier("doi", paper.published_doi))
+    found = run.s2.get(f"ARXIV:{value}")
+    if found is not None:
+        ctx.known_to_s2 = True
+        ctx.looked.append("Semantic Scholar")
+        if found.published_doi:
+            _point(ctx, Identifier("doi", found.published_doi))
+        elif found.published_dblp_key:
+            _point(ctx, Identifier("dblp", found.published_dblp_key))
     return None
 
 
+def _point(ctx: _Context, ident: Identifier) -> None:
+    """Look at `ident` next, unless the entry already has an identifier of that kind."""
+    if not any(i.kind == ident.kind for i in ctx.queue) and ident not in ctx.pointed:
+        ctx.queue.insert(0, ident)
+        ctx.pointed.add(ident)
+
+
 def _doi(run: _Run, value: str, ctx: _Context) -> Record | None:
-    if "doi" in run.failures:  # a DOI arXiv pointed to, after Crossref failed
+    """A DOI's Crossref record. A DOI an upstream pointed to that does not hold up
+    is set aside with a warning; a pinned one that does not is the entry's verdict."""
+    if "doi" in run.failures:
         raise _Stop("failed", run.failures["doi"])
+    ctx.looked.append("Crossref")
+    pointed = Identifier("doi", value) in ctx.pointed
     published = run.crossref.get(value)
     if published is None:
+        if pointed:
+            ctx.warnings.append(f"Crossref does not know DOI {value}, which an upstream named")
+            return None
         raise _Stop("unresolved", f"Crossref does not know DOI {value}")
     accepted = run.accept(published, ctx)
     if accepted is None:
-        raise _Stop("mismatched", f"DOI {value} is {published.title!r}, not the list's")
+        message = f"DOI {value} is {published.title!r}, not the list's"
+        if pointed:
+            ctx.warnings.append(message)
+            return None
+        raise _Stop("mismatched", message)
     return accepted
 
 
 def _dblp(run: _Run, value: str, ctx: _Context) -> Record | None:
-    """A pinned DBLP record: the title search accepts that record and no other."""
-    return run.search_published(ctx, dblp_key=value)
+    """A DBLP record by its key (a pin, or where Semantic Scholar points), completed
+    from Crossref where it has a DOI."""
+    if value not in run.dblp:
+        run._fetch_dblp_records([value])
+    if "dblp" in run.failures:
+        raise _Stop("failed", run.failures["dblp"])
+    ctx.looked.append("DBLP")
+    pointed = Identifier("dblp", value) in ctx.pointed
+    entry = run.dblp.get(value)
+    accepted = run.accept(entry.record, ctx) if entry else None
+    if accepted is None:
+        message = (f"DBLP has no record {value}" if entry is None
+                   else f"DBLP {value} is {entry.record.title!r}, not the list's")  # fmt: skip
+        if pointed:
+            ctx.warnings.append(message)
+            return None
+        raise _Stop("unresolved" if entry is None else "mismatched", message)
+    if accepted.type == "preprint":  # DBLP's CoRR copy of the arXiv paper
+        return None
+    return run._complete_from_crossref(accepted, ctx)
 
 
 def _url(run: _Run, value: str, ctx: _Context) -> Record | None:
@@ -296,6 +391,7 @@ def resolve(
     allow_downgrade: bool = False,
     only: Collection[str] | None = None,
     limit: int | None = None,
+    s2_key: str | None = None,
     today: dt.date | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[dict[str, LockedEntry], ResolveReport]:
@@ -306,12 +402,13 @@ def resolve(
     or is no longer found keeps its locked record byte for byte. Trading down
     takes `allow_downgrade` or a changed pin (the maintainer's decision).
     """
-    retrieved = (today or dt.date.today()).isoformat()
+    today = today or dt.date.today()
+    retrieved = today.isoformat()
     report = ResolveReport()
     idents = {e.id: e.identifier_texts for e in catalog.entries}
     todo = [] if offline else to_resolve(catalog, locked, refresh=refresh, only=only, limit=limit)
     todo_ids = {e.id for e in todo}
-    run = _Run(client, endpoints)
+    run = _Run(client, endpoints, s2_key, today)
     if todo:
         run.prefetch(todo)
     fresh: dict[str, Record] = {}
@@ -349,8 +446,23 @@ def resolve(
     new_lock = dict(locked)
     for entry_id, record in fresh.items():
         new_lock[entry_id] = LockedEntry(record.with_(key=keys[entry_id]), idents[entry_id])
+    _one_form_per_person(new_lock, [e.id for e in catalog.entries], report)
     report.requests = client.stats.requests
     return new_lock, report
+
+
+def _one_form_per_person(
+    lock: dict[str, LockedEntry], order: list[str], report: ResolveReport
+) -> None:
+    """Write each person one way in every record (`bib.people`), in place.
+
+    An entry whose resolution failed keeps its locked record byte for byte.
+    """
+    held = {i for i, o in report.outcomes.items() if o.status in ("failed", "mismatched")}
+    ids = [i for i in order if i in lock]
+    for entry_id, record in zip(ids, one_form([lock[i].record for i in ids]), strict=True):
+        if record is not lock[entry_id].record and entry_id not in held:
+            lock[entry_id] = LockedEntry(record, lock[entry_id].identifiers)
 
 
 def to_resolve(

@@ -27,7 +27,13 @@ from bib.commands.resolve import run as resolve_run
 from bib.http import HostPolicy, HttpClient, UpstreamError
 from bib.project import Project
 from bib.sources import Endpoints, arxiv, crossref, dblp
-from tests.upstreams import ArxivServer, CrossrefServer, DblpServer, LoopbackServer
+from tests.upstreams import (
+    ArxivServer,
+    CrossrefServer,
+    DblpServer,
+    LoopbackServer,
+    SemanticScholarServer,
+)
 from tests.upstreams.base import FAULT_KINDS
 from tests.upstreams.zotero import ZoteroServer
 
@@ -279,10 +285,12 @@ def test_resolve_with_a_hanging_upstream_ends_by_its_deadline(tmp_path, name):
     """The whole `bib resolve` of the 47 papers, one upstream hanging, ends by the deadline."""
     for file in ("sources.yaml", "sources.lock.json"):
         shutil.copy(ROOT / file, tmp_path / file)
+    (tmp_path / "s2").mkdir()
     servers = [_start(n).server for n in ("arxiv", "crossref", "dblp")]
+    servers.append(SemanticScholarServer(tmp_path / "s2"))  # knows no paper: title searches
     deadline = 4.0
-    with servers[0], servers[1], servers[2]:
-        arxiv_server, crossref_server, dblp_server = servers
+    with servers[0], servers[1], servers[2], servers[3]:
+        arxiv_server, crossref_server, dblp_server, s2_server = servers
         {"arxiv": arxiv_server, "crossref": crossref_server, "dblp": dblp_server}[name].fail(
             "hang", always=True
         )
@@ -290,6 +298,7 @@ def test_resolve_with_a_hanging_upstream_ends_by_its_deadline(tmp_path, name):
             "arxiv": arxiv_server.base_url + "/api/query",
             "crossref": crossref_server.base_url,
             "dblp": dblp_server.base_url + "/search/publ/api",
+            "semanticscholar": s2_server.base_url + "/graph/v1",
         })  # fmt: skip
         project = Project.load(tmp_path / "sources.yaml", tmp_path / "sources.lock.json")
         started = time.monotonic()

@@ -12,7 +12,7 @@ from bib.http import HttpClient
 from bib.progress import Progress
 from bib.project import Project
 from bib.resolve import ResolveReport, resolve, to_resolve
-from bib.sources import Endpoints, polite_client
+from bib.sources import Endpoints, polite_client, semanticscholar
 
 # A run that fails in every way still ends: a minute, plus a second for each entry asked
 # about (DBLP, the slowest upstream, answers one request a second).
@@ -61,7 +61,7 @@ def run(
         new_lock, report = resolve(
             project.catalog, project.locked, client, endpoints, refresh=refresh, offline=offline,
             allow_downgrade=allow_downgrade, only=only, limit=limit, today=today,
-            progress=progress,
+            s2_key=semanticscholar.api_key(), progress=progress,
         )  # fmt: skip
     finally:
         if own:

@@ -63,7 +63,7 @@ class S2Journal:
 class S2Paper:
     """What Semantic Scholar says about one paper, every value checked."""
 
-    paper_id: str
+    paper_id: str | None  # Semantic Scholar's own id; None where an answer left it out
     title: str
     authors: tuple[S2Author, ...]
     year: int | None
@@ -173,8 +173,10 @@ def parse_paper(entry: object) -> S2Paper | None:
     if not isinstance(entry, dict):
         return None
     pid = entry.get("paperId")
-    if not isinstance(pid, str) or not _PAPER_ID.match(pid):
+    if pid is not None and (not isinstance(pid, str) or not _PAPER_ID.match(pid)):
         return None
+    if pid is None and not isinstance(entry.get("externalIds"), dict):
+        return None  # neither id of its own nor anyone else's: nothing to line up
     external = entry.get("externalIds")
     external = external if isinstance(external, dict) else {}
     venue = entry.get("publicationVenue")

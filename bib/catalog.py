@@ -16,7 +16,14 @@ import yaml
 from bib.errors import CatalogError
 from bib.fields import SLUG as SLUG_PATTERN
 from bib.fields import is_web_url
-from bib.ids import Identifier, from_link, is_dblp_key, normalize_arxiv, normalize_doi
+from bib.ids import (
+    Identifier,
+    from_link,
+    is_dblp_key,
+    normalize_arxiv,
+    normalize_doi,
+    normalize_pypi,
+)
 from bib.text import ascii_fold, clean_text, has_invisible
 
 # libyaml's loader is ten times faster; its nodes carry the same line marks.
@@ -25,7 +32,7 @@ SLUG = re.compile(SLUG_PATTERN)
 ENTRY_TYPES = ("software",)
 _TOP_FIELDS = {"title", "description", "categories"}
 _CATEGORY_FIELDS = {"name", "group", "slug", "papers"}
-_PIN_FIELDS = ("doi", "arxiv", "dblp", "url")
+_PIN_FIELDS = ("doi", "arxiv", "dblp", "url", "pypi")
 _ENTRY_FIELDS = {"id", "title", "link", "label", "type", "aliases", "note", *_PIN_FIELDS}
 
 
@@ -276,6 +283,9 @@ class _Walker:
         elif key == "dblp":
             normalized = value if is_dblp_key(value) else None
             expected = "a DBLP record key (expected e.g. conf/osdi/YuJKKC22)"
+        elif key == "pypi":
+            normalized = normalize_pypi(value)
+            expected = "a PyPI project name (expected e.g. deepspeed-mii)"
         else:
             normalized = value if is_web_url(value) else None
             expected = "an http(s) URL"

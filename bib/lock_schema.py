@@ -72,7 +72,7 @@ _ENTRY = {
         "key": _string(fields.KEY),
         "identifiers": {
             "type": "array",
-            "items": _string(r"^(doi|arxiv|dblp|url):\S{1,2000}$"),
+            "items": _string(r"^(doi|arxiv|dblp|url|pypi):\S{1,2000}$"),
             "uniqueItems": True,
         },
         "record": _RECORD,

@@ -17,6 +17,8 @@ from bib.catalog import Catalog, Entry
 from bib.keys import assign_keys
 from bib.lock import LockedEntry
 from bib.record import Bibliography, Record, Section
+from bib.venues import Form
+from bib.venues import apply as venue_names
 
 
 def fallback_record(entry: Entry) -> Record:
@@ -38,15 +40,18 @@ class Project:
     locked: dict[str, LockedEntry]
     catalog_path: Path
     lock_path: Path
+    venues: Form = "full"  # how the bibliography names venues (`bib.venues`)
 
     @classmethod
     def load(
-        cls, catalog_path: str | Path = "sources.yaml", lock_path: str | Path = "sources.lock.json"
+        cls,
+        catalog_path: str | Path = "sources.yaml",
+        lock_path: str | Path = "sources.lock.json",
+        venues: Form = "full",
     ) -> Project:
         catalog_path, lock_path = Path(catalog_path), Path(lock_path)
-        return cls(
-            catalog_mod.load(catalog_path), lock_mod.read(lock_path), catalog_path, lock_path
-        )
+        catalog, locked = catalog_mod.load(catalog_path), lock_mod.read(lock_path)
+        return cls(catalog, locked, catalog_path, lock_path, venues)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -64,14 +69,15 @@ class Project:
 
     @cached_property
     def bibliography(self) -> Bibliography:
-        """Records in catalog order with frozen keys; unresolved entries fall back to the catalog.
+        """Records in catalog order with frozen keys and venues named one way
+        (`bib.venues`); unresolved entries fall back to the catalog.
 
         Every locked key, an orphan's too, is reserved, so a new entry never takes
         a key that a document may still cite.
         """
         locked = self.locked
         drafts = [
-            locked[e.id].record if e.id in locked else fallback_record(e)
+            venue_names(locked[e.id].record, self.venues) if e.id in locked else fallback_record(e)
             for e in self.catalog.entries
         ]
         keys = assign_keys(drafts, {entry_id: item.key for entry_id, item in locked.items()})

@@ -26,7 +26,7 @@ from bib.match import accepts, normalize_title, title_matches
 from bib.people import one_form
 from bib.project import fallback_record
 from bib.record import Person, Record
-from bib.sources import Endpoints, arxiv, crossref, dblp, semanticscholar
+from bib.sources import Endpoints, arxiv, crossref, dblp, pypi, semanticscholar
 
 STATUSES = (
     "kept", "resolved", "upgraded", "renamed", "skipped", "mismatched", "unresolved", "failed",
@@ -233,7 +233,7 @@ class _Run:
         caller then keeps whatever the lock held, since a half-checked answer
         (a preprint whose published version could not be looked for) is no better.
         """
-        if entry.type == "software":
+        if entry.type == "software" and not any(i.kind == "pypi" for i in entry.identifiers):
             return fallback_record(entry), Outcome("resolved", "software, as the list gives it")
         idents = sorted(entry.identifiers, key=lambda i: ORDER.index(i.kind))
         for kind in dict.fromkeys(i.kind for i in idents):
@@ -245,7 +245,8 @@ class _Run:
             while ctx.queue and published is None:
                 ident = ctx.queue.pop(0)
                 published = HANDLERS[ident.kind](self, ident.value, ctx)
-            if published is None and not ctx.searched and not ctx.known_to_s2:
+            searchable = entry.type != "software" and not ctx.known_to_s2
+            if published is None and not ctx.searched and searchable:
                 published = self.search_published(ctx)
         except _Stop as stop:
             stop.outcome.warnings = ctx.warnings
@@ -362,6 +363,17 @@ def _dblp(run: _Run, value: str, ctx: _Context) -> Record | None:
     return run._complete_from_crossref(accepted, ctx)
 
 
+def _pypi(run: _Run, value: str, ctx: _Context) -> Record | None:
+    """A software project as PyPI records it, under the list's title."""
+    ctx.looked.append("PyPI")
+    found = pypi.fetch_project(run.client, run.endpoints["pypi"], value, ctx.titles[0])
+    if found is None:
+        raise _Stop("unresolved", f"PyPI has no project {value}")
+    record, warnings = clean_record(found)
+    ctx.warnings.extend(warnings)
+    return record
+
+
 def _url(run: _Run, value: str, ctx: _Context) -> Record | None:
     """No source reads landing pages yet; the title search after the handlers covers these."""
     return None
@@ -373,6 +385,7 @@ HANDLERS: dict[Kind, Callable[[_Run, str, _Context], Record | None]] = {
     "arxiv": _arxiv,
     "doi": _doi,
     "dblp": _dblp,
+    "pypi": _pypi,
     "url": _url,
 }
 ORDER: list[Kind] = list(HANDLERS)

@@ -14,28 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bib.record import Bibliography, Record
+from bib.venues import short_name
 
-# Substring of a container title (matched case-insensitively) -> the venue's short
-# name. The first match wins, so a more specific phrase comes before a phrase it
-# contains ("Machine Learning and Systems" before "Conference on Machine Learning").
-VENUES: tuple[tuple[str, str], ...] = (
-    ("Symposium on Operating Systems Principles", "SOSP"),
-    ("Operating Systems Design and Implementation", "OSDI"),
-    ("Architectural Support for Programming Languages", "ASPLOS"),
-    ("Neural Information Processing Systems", "NeurIPS"),
-    ("Machine Learning and Systems", "MLSys"),
-    ("International Conference on Machine Learning", "ICML"),
-    ("International Conference on Learning Representations", "ICLR"),
-    ("USENIX Annual Technical Conference", "USENIX ATC"),
-    ("European Conference on Computer Systems", "EuroSys"),
-    ("Networked Systems Design and Implementation", "NSDI"),
-    ("High Performance Computing, Networking, Storage and Analysis", "SC"),
-    ("Very Large Data Bases", "VLDB"),
-    ("VLDB Endowment", "VLDB"),
-    ("North American Chapter of the Association for Computational Linguistics", "NAACL"),
-    ("Empirical Methods in Natural Language Processing", "EMNLP"),
-    ("Association for Computational Linguistics", "ACL"),
-)
 PREPRINT = "arXiv"
 SOFTWARE = "software"
 NO_YEAR = "no year"
@@ -64,16 +44,6 @@ class Stats:
     with_arxiv: int
 
 
-def short_venue(container_title: str) -> str:
-    """The short name of a venue, or the container title itself if the table has none."""
-    title = _SPACE.sub(" ", container_title).strip()
-    folded = title.casefold()
-    for phrase, short in VENUES:
-        if phrase.casefold() in folded:
-            return short
-    return title
-
-
 def venue(record: Record) -> str:
     """A short venue label for one record."""
     if record.type == "software":
@@ -81,7 +51,7 @@ def venue(record: Record) -> str:
     if record.type == "preprint":
         return PREPRINT if record.arxiv_id else "preprint"
     if record.container_title and record.container_title.strip():
-        return short_venue(record.container_title)
+        return short_name(record.container_title)
     return "unresolved" if record.type == "misc" else "unknown venue"
 
 

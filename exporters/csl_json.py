@@ -3,9 +3,12 @@
 One item per record, in catalog order. The record already speaks CSL's
 vocabulary, so this is a thin mapping; the choices that are not are:
 
-- Types: CSL 1.0.2 has no `preprint` type; preprints are `article` (the type
-  Zotero maps its Preprint item type to), and catalog-only records, which CSL
-  has no `misc` for, are `document`.
+- Types: only those of CSL 1.0.1, which 1.0.2 keeps: Zotero's CSL JSON
+  importer refuses a whole file for one type it does not know ("software",
+  "document", both new in 1.0.2). Preprints are `article` (the type Zotero maps
+  its Preprint item type to), as are catalog-only records; software is a
+  `book` of genre "Computer software", as Zotero exported programs before 1.0.2
+  (with its `version`).
 - arXiv, as Zotero exports a preprint from its arXiv translator: the archive
   ID `arXiv:2311.15566` as `number` and the repository `arXiv` as
   `publisher`. A published paper keeps its arXiv id (and class) in `note`,
@@ -30,8 +33,8 @@ CSL_TYPES = {
     "paper-conference": "paper-conference",
     "article-journal": "article-journal",
     "preprint": "article",
-    "software": "software",
-    "misc": "document",
+    "software": "book",
+    "misc": "article",
 }
 _DASHES = re.compile(r"\s*[-\u2010-\u2015]+\s*")
 
@@ -77,6 +80,8 @@ def item(record: Record) -> dict[str, Any]:
             data.setdefault("publisher", "arXiv")
             data.pop("issue", None)  # a preprint's number is its archive ID
         data["note"] = f"{arxiv} [{record.arxiv_class}]" if record.arxiv_class else arxiv
+    if record.type == "software":
+        data["genre"] = "Computer software"
     if record.categories:
         data["keyword"] = ", ".join(record.categories)
     return data

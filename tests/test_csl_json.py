@@ -96,11 +96,53 @@ def test_types_follow_csl_1_0_2():
         "kwon2023efficient": "paper-conference",
         "miao2023spotserve": "article",
         "xia2023flash": "article-journal",
-        "microsoft2022deepspeed": "software",
-        "orca": "document",
+        "microsoft2022deepspeed": "book",
+        "orca": "article",
     }
     enum = json.loads(SCHEMA_PATH.read_text())["items"]["properties"]["type"]["enum"]
     assert "preprint" not in enum and set(csl_json.CSL_TYPES.values()) <= set(enum)
+    # What Zotero's CSL JSON importer accepts: the types of CSL 1.0.1 (its specification,
+    # Appendix III), without the ones 1.0.2 added ("document", "software", ...).
+    csl_1_0_1 = set(
+        [
+            "article",
+            "article-journal",
+            "article-magazine",
+            "article-newspaper",
+            "bill",
+            "book",
+            "broadcast",
+            "chapter",
+            "dataset",
+            "entry",
+            "entry-dictionary",
+            "entry-encyclopedia",
+            "figure",
+            "graphic",
+            "interview",
+            "legal_case",
+            "legislation",
+            "manuscript",
+            "map",
+            "motion_picture",
+            "musical_score",
+            "pamphlet",
+            "paper-conference",
+            "patent",
+            "personal_communication",
+            "post",
+            "post-weblog",
+            "report",
+            "review",
+            "review-book",
+            "song",
+            "speech",
+            "thesis",
+            "treaty",
+            "webpage",
+        ]
+    )
+    assert set(csl_json.CSL_TYPES.values()) <= csl_1_0_1
 
 
 def test_published_paper_maps_every_field():
@@ -147,6 +189,7 @@ def test_journal_software_and_organisations():
     software = got["microsoft2022deepspeed"]
     assert software["author"] == [{"literal": "Microsoft"}]
     assert software["version"] == "0.2.1"
+    assert software["genre"] == "Computer software"
     assert "issued" not in software
 
 

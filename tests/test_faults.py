@@ -32,6 +32,7 @@ from tests.upstreams import (
     CrossrefServer,
     DblpServer,
     LoopbackServer,
+    PypiServer,
     SemanticScholarServer,
 )
 from tests.upstreams.base import FAULT_KINDS
@@ -288,9 +289,10 @@ def test_resolve_with_a_hanging_upstream_ends_by_its_deadline(tmp_path, name):
     (tmp_path / "s2").mkdir()
     servers = [_start(n).server for n in ("arxiv", "crossref", "dblp")]
     servers.append(SemanticScholarServer(tmp_path / "s2"))  # knows no paper: title searches
+    servers.append(PypiServer(FIXTURES / "pypi"))
     deadline = 4.0
-    with servers[0], servers[1], servers[2], servers[3]:
-        arxiv_server, crossref_server, dblp_server, s2_server = servers
+    with servers[0], servers[1], servers[2], servers[3], servers[4]:
+        arxiv_server, crossref_server, dblp_server, s2_server, pypi_server = servers
         {"arxiv": arxiv_server, "crossref": crossref_server, "dblp": dblp_server}[name].fail(
             "hang", always=True
         )
@@ -299,6 +301,7 @@ def test_resolve_with_a_hanging_upstream_ends_by_its_deadline(tmp_path, name):
             "crossref": crossref_server.base_url,
             "dblp": dblp_server.base_url + "/search/publ/api",
             "semanticscholar": s2_server.base_url + "/graph/v1",
+            "pypi": pypi_server.base_url,
         })  # fmt: skip
         project = Project.load(tmp_path / "sources.yaml", tmp_path / "sources.lock.json")
         started = time.monotonic()

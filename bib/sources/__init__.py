@@ -13,11 +13,18 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bib.http import HostPolicy, HttpClient
-from bib.sources import arxiv, crossref, dblp, semanticscholar
+from bib.sources import arxiv, crossref, dblp, pypi, semanticscholar
 from bib.sources.upstream import Upstream
 
 UPSTREAMS: dict[str, Upstream] = {
-    u.name: u for u in (arxiv.UPSTREAM, crossref.UPSTREAM, dblp.UPSTREAM, semanticscholar.UPSTREAM)
+    u.name: u
+    for u in (
+        arxiv.UPSTREAM,
+        crossref.UPSTREAM,
+        dblp.UPSTREAM,
+        semanticscholar.UPSTREAM,
+        pypi.UPSTREAM,
+    )
 }
 
 

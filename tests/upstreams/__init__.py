@@ -4,6 +4,7 @@ from tests.upstreams.arxiv import ArxivServer
 from tests.upstreams.base import Fault, LoopbackServer, RecordedRequest, Response
 from tests.upstreams.crossref import CrossrefServer
 from tests.upstreams.dblp import DblpServer
+from tests.upstreams.pypi import PypiServer
 from tests.upstreams.semanticscholar import SemanticScholarServer
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "DblpServer",
     "Fault",
     "LoopbackServer",
+    "PypiServer",
     "RecordedRequest",
     "Response",
     "SemanticScholarServer",

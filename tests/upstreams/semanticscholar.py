@@ -48,6 +48,10 @@ JSON = {"content-type": "application/json"}
 class SemanticScholarServer(LoopbackServer):
     """api.semanticscholar.org over `fixtures_dir/<paperId>.json`, each a full paper object.
 
+    A reconstructed paper whose `paperId` is unknown leaves it out and is named after one of
+    its external ids instead, `<name>_<value with / as _>.json` (`ArXiv_2309.06180.json`,
+    `DOI_10.1145_3600006.3613165.json`); its answers then carry no `paperId`.
+
     `api_keys` are the keys the gateway accepts; a request sending any other
     `x-api-key` gets its 403. A request without a key is served (the shared pool).
     """
@@ -67,7 +71,7 @@ class SemanticScholarServer(LoopbackServer):
         self.index: dict[tuple[str, str], str] = {}
         for path in sorted(Path(fixtures_dir).glob("*.json")):
             paper = json.loads(path.read_text(encoding="utf-8"))
-            pid = paper.get("paperId", "")
+            pid = paper.get("paperId") or _named_after_external_id(path, paper)
             if path.stem != pid:
                 raise ValueError(f"{path}: file name does not match the paperId {pid!r}")
             self.papers[pid] = paper
@@ -131,6 +135,15 @@ class SemanticScholarServer(LoopbackServer):
         return _ok([_select(p, fields) if (p := self.lookup(i)) else None for i in ids])
 
 
+def _named_after_external_id(path: Path, paper: Paper) -> str:
+    """The name of a paper without a paperId: its file's, if that names one of its external ids."""
+    external = paper.get("externalIds") or {}
+    names = [f"{name}_{str(value).replace('/', '_')}" for name, value in external.items()]
+    if path.stem not in names:
+        raise ValueError(f"{path}: a paper without a paperId is named after an id: {names}")
+    return path.stem
+
+
 def _fold(kind: str, value: str) -> str:
     """DOIs are case-insensitive; every other id is compared as given."""
     return value.lower() if kind == "doi" else value
@@ -145,9 +158,8 @@ def _fields(param: str | None) -> tuple[list[str], list[str]]:
 def _select(paper: Paper, fields: list[str]) -> Paper:
     """paperId, then the asked fields in the fixture's order; a field it lacks is left out."""
     wanted = {f.split(".")[0] for f in fields} | {"paperId"}
-    return {"paperId": paper["paperId"]} | {
-        k: v for k, v in paper.items() if k in wanted and k != "paperId"
-    }
+    first = {"paperId": paper["paperId"]} if "paperId" in paper else {}
+    return first | {k: v for k, v in paper.items() if k in wanted and k != "paperId"}
 
 
 def _ok(data: object) -> Response:

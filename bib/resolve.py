@@ -254,6 +254,7 @@ class _Run:
         except UpstreamError as exc:
             return None, Outcome("failed", str(exc), warnings=ctx.warnings)
         if published is not None:
+            published = self._with_dblp_key(published, ctx)
             record, outcome = self._done(
                 _merge_published(published, ctx.preprint), entry, ctx.preprint
             )
@@ -271,6 +272,19 @@ class _Run:
             outcome = Outcome("unresolved", "no identifier and no source has a matching title")
         outcome.warnings = ctx.warnings
         return record, outcome
+
+    def _with_dblp_key(self, published: Record, ctx: _Context) -> Record:
+        """A record found by its DOI keeps the DBLP key Semantic Scholar knows for it."""
+        if published.dblp_key:
+            return published
+        questions = [f"DOI:{published.doi}"] if published.doi else []
+        if ctx.preprint is not None and ctx.preprint.arxiv_id:
+            questions.append(f"ARXIV:{ctx.preprint.arxiv_id}")
+        for question in questions:
+            found = self.s2.get(question)
+            if found is not None and found.published_dblp_key:
+                return published.with_(dblp_key=found.published_dblp_key)
+        return published
 
     def _long_ago(self, preprint: Record) -> bool:
         """Submitted over a year ago: old enough that a published version may exist."""
@@ -439,11 +453,11 @@ def resolve(
         record, outcome = run.resolve(entry)
         previous = locked.get(entry.id)
         if record is not None and previous is not None and not allow_downgrade:
-            worse = RANK[record.type] < RANK[previous.record.type]
+            worse = _worse(record, previous.record)
             if worse and previous.identifiers == idents[entry.id]:
-                outcome = Outcome("kept", f"the upstreams now give a {record.type} record; kept "
-                                  f"the locked {previous.record.type} one (--allow-downgrade "
-                                  "takes it)", warnings=outcome.warnings)  # fmt: skip
+                outcome = Outcome("kept", f"the upstreams now give {worse}; kept the locked "
+                                  "record (--allow-downgrade takes the new one)",
+                                  warnings=outcome.warnings)  # fmt: skip
                 record = None
         if record is None and previous is not None and outcome.status != "kept":
             outcome.message += " (kept the previously locked record)"
@@ -476,6 +490,22 @@ def _one_form_per_person(
     for entry_id, record in zip(ids, one_form([lock[i].record for i in ids]), strict=True):
         if record is not lock[entry_id].record and entry_id not in held:
             lock[entry_id] = LockedEntry(record, lock[entry_id].identifiers)
+
+
+# Facts a refreshed record may not lose: what identifies the paper and where it appeared.
+KEPT_FIELDS = ("doi", "arxiv_id", "dblp_key", "container_title", "pages")
+
+
+def _worse(new: Record, old: Record) -> str | None:
+    """How `new` is worse than `old`, or None: a lower rank, or a fact it no longer has.
+
+    A fact that changed is not a loss (a corrected DBLP key); one that is gone is,
+    since it most often means an upstream that knew it did not answer this time.
+    """
+    if RANK[new.type] < RANK[old.type]:
+        return f"a {new.type} record where the lock has a {old.type} one"
+    lost = [name for name in KEPT_FIELDS if getattr(old, name) and not getattr(new, name)]
+    return f"a record without its {', '.join(lost)}" if lost else None
 
 
 def to_resolve(

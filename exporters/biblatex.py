@@ -51,9 +51,11 @@ def _fields(record: Record) -> list[tuple[str, str]]:
         out.append(("pages", braced(escape_specials(format_pages(record.pages)))))
     if record.issued:
         out.append(("date", braced(format_date(record.issued))))
+    # biblatex's @article has no publisher (its data model refuses one); a journal is enough.
+    publisher = record.publisher if record.type != "article-journal" else None
     for name, value in (
         ("version", record.version),
-        ("publisher", record.publisher),
+        ("publisher", publisher),
         ("location", record.publisher_place),
     ):
         if value:

@@ -21,6 +21,7 @@ from tests.upstreams.arxiv import ArxivServer
 from tests.upstreams.crossref import CrossrefServer
 from tests.upstreams.dblp import DblpServer
 from tests.upstreams.pypi import PypiServer
+from tests.upstreams.semanticscholar import SemanticScholarServer
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -32,6 +33,7 @@ def regenerate(catalog: Path, lock_path: Path, today: dt.date) -> ResolveReport:
         CrossrefServer(FIXTURES / "crossref") as crossref,
         DblpServer(FIXTURES / "dblp") as dblp,
         PypiServer(FIXTURES / "pypi") as pypi,
+        SemanticScholarServer(FIXTURES / "semanticscholar") as s2,
     ):
         endpoints = Endpoints(
             {
@@ -39,6 +41,7 @@ def regenerate(catalog: Path, lock_path: Path, today: dt.date) -> ResolveReport:
                 "crossref": crossref.base_url,
                 "dblp": dblp.base_url + "/search/publ/api",
                 "pypi": pypi.base_url,
+                "semanticscholar": s2.base_url + "/graph/v1",
             }
         )
         # Spacing protects real services; these are ours, so no waiting.

@@ -27,6 +27,8 @@ from tests.conftest import ROOT
 from tests.upstreams.arxiv import ArxivServer
 from tests.upstreams.crossref import CrossrefServer
 from tests.upstreams.dblp import DblpServer
+from tests.upstreams.pypi import PypiServer
+from tests.upstreams.semanticscholar import SemanticScholarServer
 
 FIXTURES = ROOT / "tests" / "fixtures"
 # One of each path through the resolver: arXiv + DBLP (distserve), arXiv + DOI pin (vllm),
@@ -58,18 +60,23 @@ def fixtures(tmp_path: Path) -> Path:
 
 
 class Upstreams:
+    """Every upstream the resolver asks, serving the committed fixtures."""
+
     def __init__(self, fixtures: Path) -> None:
         self.arxiv = ArxivServer(fixtures / "arxiv")
         self.crossref = CrossrefServer(fixtures / "crossref")
         self.dblp = DblpServer(fixtures / "dblp")
+        self.semanticscholar = SemanticScholarServer(fixtures / "semanticscholar")
+        self.pypi = PypiServer(fixtures / "pypi")
+        self.all = (self.arxiv, self.crossref, self.dblp, self.semanticscholar, self.pypi)
 
     def __enter__(self) -> Upstreams:
-        for server in (self.arxiv, self.crossref, self.dblp):
+        for server in self.all:
             server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for server in (self.arxiv, self.crossref, self.dblp):
+        for server in self.all:
             server.close()
 
     def endpoints(self, **overrides: str) -> Endpoints:
@@ -77,6 +84,8 @@ class Upstreams:
             "arxiv": self.arxiv.base_url + "/api/query",
             "crossref": self.crossref.base_url,
             "dblp": self.dblp.base_url + "/search/publ/api",
+            "semanticscholar": self.semanticscholar.base_url + "/graph/v1",
+            "pypi": self.pypi.base_url,
         }
         return Endpoints({**urls, **overrides})
 
@@ -196,10 +205,12 @@ def _hostile_crossref(fixtures: Path, change) -> None:
     path.write_text(json.dumps(work), encoding="utf-8")
 
 
+# Each hostile value is dropped; where dropping it would lose a fact the lock holds (the
+# pages), the locked record is kept whole.
 HOSTILE = {
     "pages that close the field": (
         lambda w: w.update(page="611-626}, note={x}}\n@misc{injected, title={pwned}}"),
-        lambda r: r.pages is None,
+        lambda r: r.pages == "611-626",
     ),
     "month 13": (lambda w: w.update(issued={"date-parts": [[2023, 13]]}),
                  lambda r: r.issued == (2023,)),
@@ -242,3 +253,28 @@ def test_wrong_shapes_from_crossref_and_dblp_fail_cleanly(tmp_path):
     assert report.outcomes["vllm"].status == "failed"
     assert "Crossref" in report.outcomes["vllm"].message
     assert "malformed" in report.outcomes["vllm"].message
+
+
+def test_a_record_that_lost_a_fact_does_not_replace_the_locked_one(tmp_path):
+    """Semantic Scholar down: the DOI path still finds vLLM, but not its DBLP key."""
+    project = sample_project(tmp_path, ("vllm",))
+    before = project.lock_path.read_bytes()
+    with Upstreams(FIXTURES) as servers:
+        report = refresh(project, servers.endpoints(semanticscholar=closed_port()))
+    assert project.lock_path.read_bytes() == before
+    outcome = report.outcomes["vllm"]
+    assert outcome.status == "kept" and "without its dblp_key" in outcome.message
+
+
+def test_the_committed_project_resolves_in_few_requests(tmp_path):
+    """Issue 10's budget for a cold run of the 47: at most 30 requests (it takes 17)."""
+    project = sample_project(tmp_path, tuple(e.id for e in Project.load(
+        ROOT / "sources.yaml", ROOT / "sources.lock.json").entries))  # fmt: skip
+    project.lock_path.unlink()
+    project = Project.load(project.catalog_path, project.lock_path)
+    with Upstreams(FIXTURES) as servers:
+        report = refresh(project, servers.endpoints())
+        asked = {name: len(s.requests) for name, s in zip(
+            ("arxiv", "crossref", "dblp", "semanticscholar", "pypi"), servers.all, strict=True)}  # fmt: skip
+    assert report.ok and report.requests == sum(asked.values()) <= 30
+    assert asked["arxiv"] == 1 and asked["semanticscholar"] == 1

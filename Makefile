@@ -20,7 +20,7 @@ bib: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest --durations=8
+	$(VENV)/bin/pytest -n 6 --durations=8
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -8,7 +8,7 @@ silently collapses) are caught.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import yaml
@@ -24,6 +24,7 @@ from bib.ids import (
     normalize_doi,
     normalize_pypi,
 )
+from bib.memo import recall, remember
 from bib.text import ascii_fold, clean_text, has_invisible
 
 # libyaml's loader is ten times faster; its nodes carry the same line marks.
@@ -106,6 +107,49 @@ def load(path: str | Path) -> Catalog:
 
 
 def parse(text: str, path: str = "sources.yaml") -> Catalog:
+    """The catalog in `text`; the same bytes checked before (`bib.memo`) are not walked again."""
+    known = recall("catalog", text)
+    if known is not None:
+        return _from_data(known, path)
+    catalog = _parse(text, path)
+    remember("catalog", text, _to_data(catalog))
+    return catalog
+
+
+def _to_data(catalog: Catalog) -> dict:
+    """Plain data for `bib.memo`: each entry as the list of its fields' values."""
+
+    def value(entry: Entry, name: str) -> object:
+        found = getattr(entry, name)
+        return [[p.kind, p.value] for p in found] if name == "pins" else found
+
+    entry_fields = [f.name for f in fields(Entry)]
+    return {
+        "title": catalog.title,
+        "description": catalog.description,
+        "categories": [
+            {"name": c.name, "slug": c.slug, "group": c.group,
+             "entries": [[value(e, n) for n in entry_fields] for e in c.entries]}
+            for c in catalog.categories
+        ],
+    }  # fmt: skip
+
+
+def _from_data(data: dict, path: str) -> Catalog:
+    def entry(values: list) -> Entry:
+        item = dict(zip([f.name for f in fields(Entry)], values, strict=True))
+        item["pins"] = tuple(Identifier(kind, value) for kind, value in item["pins"])
+        item["aliases"] = tuple(item["aliases"])
+        return Entry(**item)
+
+    categories = tuple(
+        Category(c["name"], c["slug"], c["group"], tuple(map(entry, c["entries"])))
+        for c in data["categories"]
+    )
+    return Catalog(data["title"], categories, data["description"], path)
+
+
+def _parse(text: str, path: str) -> Catalog:
     try:
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.reader.ReaderError as exc:  # a character YAML refuses, such as NUL

@@ -193,10 +193,9 @@ def build_cmd(
     ctx, catalog: Path, lock_path: Path, output_dir: Path, formats, basename: str, venues: str
 ) -> None:
     """Write output/ from the catalog and the lock, with no network access."""
-    from bib.commands.build import build
+    from bib.commands.build import build_files
 
-    project = _project(catalog, lock_path, venues)
-    report = build(project, output_dir, list(formats) or None, basename)
+    report = build_files(catalog, lock_path, output_dir, list(formats) or None, basename, venues)
     for warning in report.warnings:
         _say(ctx, warning, level=0)
     for path in report.written:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from bib.ids import is_dblp_key, normalize_arxiv, normalize_doi
 from bib.record import Person, Record
@@ -24,7 +23,7 @@ VERSION = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,31}$"
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"  # catalog ids and category file names
 KEY = r"^[A-Za-z0-9][A-Za-z0-9_:.+-]{0,99}$"  # safe in every .bib dialect and in LaTeX \cite
 URL = r"^https?://[^\s\x00-\x1f\x7f\"<>\\]{1,2000}$"  # braces are encoded where written
-SCHEMES = ("http", "https")
+_WEB_SCHEME = re.compile(r"https?://[^/?#\s]", re.IGNORECASE)
 YEARS = range(1000, 2200)
 
 _PATTERNS = {
@@ -50,9 +49,12 @@ def is_web_url(text: str) -> bool:
 
 
 def has_web_scheme(text: str) -> bool:
-    """What every writer checks before it writes a link: no `javascript:` or `data:` ever."""
-    parts = urlsplit(text.strip())
-    return parts.scheme.lower() in SCHEMES and bool(parts.netloc)
+    """What every writer checks before it writes a link: no `javascript:` or `data:` ever.
+
+    http(s), "//" and a host: what `urlsplit` would call an http(s) URL with a
+    netloc, a regular expression being far cheaper per link.
+    """
+    return bool(_WEB_SCHEME.match(text.strip()))
 
 
 def date_parts(values: Iterable[object]) -> tuple[int, ...]:

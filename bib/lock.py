@@ -22,6 +22,7 @@ from bib.atomic import write_text_atomic
 from bib.errors import LockError
 from bib.fields import valid_date
 from bib.lock_schema import LOCK_VERSION, SCHEMA
+from bib.memo import recall, remember
 from bib.record import Record
 
 
@@ -94,6 +95,23 @@ def _json_path(parts: list[Any]) -> str:
 
 
 def loads(text: str, path: str = "sources.lock.json") -> dict[str, LockedEntry]:
+    """The entries of a lock's `text`; the same bytes checked before (`bib.memo`) are
+    only decoded, not checked again."""
+    if recall("lock", text) is not None:
+        data = json.loads(text)
+        return {
+            entry_id: LockedEntry(
+                Record.from_dict(entry_id, item["key"], item["record"]),
+                tuple(item.get("identifiers", ())),
+            )
+            for entry_id, item in data["entries"].items()
+        }
+    entries = _checked(text, path)
+    remember("lock", text, True)
+    return entries
+
+
+def _checked(text: str, path: str) -> dict[str, LockedEntry]:
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:

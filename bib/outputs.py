@@ -26,12 +26,13 @@ def render(bib: Bibliography, exporters: list[Exporter], basename: str) -> dict[
     """Relative path -> text for every file the exporters produce."""
     files: dict[Path, str] = {}
     for exporter in exporters:
-        files[Path(exporter.filename or basename + exporter.suffix)] = exporter.render(bib)
-        if exporter.per_category:
-            for section in bib.sections:
-                single = Bibliography(bib.title, (section,))
-                path = Path(CATEGORY_DIR) / (section.slug + exporter.suffix)
-                files[path] = exporter.render(single)
+        name = Path(exporter.filename or basename + exporter.suffix)
+        if not exporter.per_category:
+            files[name] = exporter.render(bib)
+            continue
+        files[name], parts = exporter.render_all(bib)
+        for slug, text in parts.items():
+            files[Path(CATEGORY_DIR) / (slug + exporter.suffix)] = text
     return files
 
 

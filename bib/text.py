@@ -7,7 +7,9 @@ import unicodedata
 
 # C0 and C1 controls, zero-width and bidirectional formatting characters: invisible, and
 # able to reorder or hide what a reader (or a terminal) sees.
-INVISIBLE = r"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+INVISIBLE = (  # ... and lone surrogates, which no UTF-8 file can hold
+    r"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ud800-\udfff"
+)
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 _SPACE = re.compile(r"\s+")
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Literal
 
@@ -96,6 +96,7 @@ def table() -> tuple[Venue, ...]:
     )
 
 
+@lru_cache(maxsize=4096)
 def find(container_title: str) -> tuple[Venue, str | None] | None:
     """The venue a container title names, and the volume DBLP wrote after it, if any."""
     text = " ".join(container_title.split())

@@ -29,6 +29,18 @@ class Exporter:
     def render(self, bibliography: Bibliography) -> str:
         return import_module(f"exporters.{self.module}").render(bibliography)
 
+    def render_all(self, bibliography: Bibliography) -> tuple[str, dict[str, str]]:
+        """The whole file and one per section (slug -> text), in one pass where the
+        exporter can (`render_all` in its module), else section by section."""
+        module = import_module(f"exporters.{self.module}")
+        if hasattr(module, "render_all"):
+            return module.render_all(bibliography)
+        parts = {
+            s.slug: module.render(Bibliography(bibliography.title, (s,)))
+            for s in bibliography.sections
+        }
+        return module.render(bibliography), parts
+
 
 REGISTRY: dict[str, Exporter] = {
     exporter.name: exporter

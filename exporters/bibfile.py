@@ -1,19 +1,10 @@
-"""What the BibTeX and BibLaTeX files share: names, pages, and writing with bibtexparser.
-
-Entries are built as bibtexparser v2 blocks and written with an empty unparse
-stack: the values are already encoded by the dialect, and the default stack
-would deep-copy every block (most of the write time for a large library).
-"""
+"""What the BibTeX and BibLaTeX files share: names, pages, escaping, the writer."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
-
-import bibtexparser
-from bibtexparser.library import Library
-from bibtexparser.model import Entry, ExplicitComment, Field
+from functools import cache, lru_cache
 
 from bib.fields import is_key
 from bib.record import Bibliography, Person, Record, Section
@@ -30,6 +21,7 @@ def braced(text: str) -> str:
     return "{" + text + "}"
 
 
+@lru_cache(maxsize=1 << 16)  # people write many papers
 def format_name(person: Person, escape: Callable[[str], str]) -> str:
     """`Family, Given`, the one form BibTeX and biber never mis-split; organisations braced.
 
@@ -64,7 +56,10 @@ def verbatim(value: str) -> str:
     Validated records never hold them; this keeps even a hand-made record from
     closing its field or entry.
     """
-    return braced(clean_text(value).translate(_VERBATIM_UNSAFE))
+    plain = value.isascii() and value.isprintable() and value == value.strip()
+    if not plain or "  " in value:  # most values are plain: no cleaning to do
+        value = clean_text(value)
+    return braced(value.translate(_VERBATIM_UNSAFE))
 
 
 def comment(text: str) -> str:
@@ -73,7 +68,13 @@ def comment(text: str) -> str:
 
 
 class BibFile:
-    """A .bib dialect: entry types, field encoding, alignment and its header comment."""
+    """A .bib dialect: entry types, field encoding, alignment and its header comment.
+
+    Entries are written straight to text, one after another, in the layout of
+    bibtexparser's writer (two-space indent, every value starting in one column,
+    a blank line between blocks), which the tests parse back with bibtexparser.
+    Building its object model first cost more than the encoding itself.
+    """
 
     def __init__(
         self,
@@ -85,29 +86,37 @@ class BibFile:
         self.entry_types = entry_types
         self.fields = fields
         self.header = header
-        self.format = bibtexparser.BibtexFormat()
-        self.format.indent = "  "
-        self.format.value_column = value_column  # every value starts in one column
-        self.format.block_separator = "\n"
-        # Cached: build writes each section twice, in the whole file and alone.
-        self.section_text = lru_cache(maxsize=256)(self._section_text)
+        # Padding after each field name so that every value starts in one column.
+        self._pad = cache(lambda name: " " * max(0, value_column - len(name) - 3))
 
-    def entry(self, record: Record) -> Entry:
+    def entry(self, record: Record) -> str:
         if not is_key(record.key):
             raise ValueError(f"entry '{record.id}': citation key {record.key!r} is unsafe to write")
-        fields = [Field(name, value) for name, value in self.fields(record)]
-        return Entry(self.entry_types[record.type], record.key, fields)
-
-    def render(self, bibliography: Bibliography) -> str:
-        text = "".join(self.section_text(section) for section in bibliography.sections)
-        return f"@comment{{{comment(self.header(bibliography.title))}}}\n" + text
+        fields = self.fields(record)
+        last = len(fields) - 1
+        lines = [f"@{self.entry_types[record.type]}{{{record.key},\n"]
+        lines += [
+            f"  {name}{self._pad(name)} = {value}{',' if i < last else ''}\n"
+            for i, (name, value) in enumerate(fields)
+        ]
+        lines.append("}\n")
+        return "".join(lines)
 
     def _section_text(self, section: Section) -> str:
         count = len(section.records)
         noun = "entry" if count == 1 else "entries"
-        blocks = [ExplicitComment(comment(f"Category: {section.title} ({count} {noun})"))]
-        blocks.extend(self.entry(record) for record in section.records)
-        library = Library(blocks)
-        return "\n" + bibtexparser.write_string(
-            library, unparse_stack=[], bibtex_format=self.format
-        )
+        head = f"@comment{{{comment(f'Category: {section.title} ({count} {noun})')}}}\n"
+        return "\n" + "\n".join([head, *map(self.entry, section.records)])
+
+    def _header(self, title: str) -> str:
+        return f"@comment{{{comment(self.header(title))}}}\n"
+
+    def render(self, bibliography: Bibliography) -> str:
+        return self.render_all(bibliography)[0]
+
+    def render_all(self, bibliography: Bibliography) -> tuple[str, dict[str, str]]:
+        """The whole file and one file per section, each section written once."""
+        sections = {s.slug: self._section_text(s) for s in bibliography.sections}
+        header = self._header(bibliography.title)
+        whole = header + "".join(sections.values())
+        return whole, {slug: header + text for slug, text in sections.items()}

@@ -81,3 +81,4 @@ BIBLATEX = bibfile.BibFile(
     ),
 )
 render = BIBLATEX.render
+render_all = BIBLATEX.render_all

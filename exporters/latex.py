@@ -75,16 +75,14 @@ def _needs_protection(word: str) -> bool:
     return rest != rest.lower()
 
 
-def protect_title(title: str, *, keep_unicode: bool = False) -> str:
-    """Escape a title and brace-protect the words whose case must survive.
+@lru_cache(maxsize=1 << 16)
+def _protected(title: str) -> tuple[tuple[str, bool, bool], ...]:
+    """(token, is a word, must be braced) for every token, shared by both dialects.
 
     Each part of a hyphenated word is judged on its own ("{IO}-Awareness"); a
     one-letter capital joined by a hyphen to a protected part is protected too
     ("{S}-{LoRA}"), or a sentence-casing style would print "s-LoRA".
-    With `keep_unicode` (for biber) non-ASCII text stays as it is and only the
-    TeX specials are escaped.
     """
-    encode = escape_specials if keep_unicode else escape
     tokens = _TOKENS.split(title)  # gap, word, gap, word, ..., gap
     protect = [i % 2 == 1 and _needs_protection(t) for i, t in enumerate(tokens)]
     for i in range(1, len(tokens), 2):
@@ -93,10 +91,19 @@ def protect_title(title: str, *, keep_unicode: bool = False) -> str:
             joined_left = i >= 2 and tokens[i - 1] in ("-", "/") and protect[i - 2]
             joined_right = i + 2 < len(tokens) and tokens[i + 1] in ("-", "/") and protect[i + 2]
             protect[i] = joined_left or joined_right
+    return tuple((t, i % 2 == 1, protect[i]) for i, t in enumerate(tokens) if t)
+
+
+@lru_cache(maxsize=1 << 16)
+def protect_title(title: str, *, keep_unicode: bool = False) -> str:
+    """Escape a title and brace-protect the words whose case must survive (`_protected`).
+
+    With `keep_unicode` (for biber) non-ASCII text stays as it is and only the
+    TeX specials are escaped.
+    """
+    encode = escape_specials if keep_unicode else escape
     out = []
-    for i, token in enumerate(tokens):
-        if not token:
-            continue
-        text = token if token.isascii() and (i % 2 or token == " ") else encode(token)
-        out.append("{" + text + "}" if protect[i] else text)
+    for token, is_word, protect in _protected(title):
+        text = token if token.isascii() and (is_word or token == " ") else encode(token)
+        out.append("{" + text + "}" if protect else text)
     return "".join(out)

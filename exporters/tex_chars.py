@@ -145,4 +145,6 @@ def _compatible(char: str) -> str | None:
 
 def untypeset(text: str) -> list[str]:
     """The characters of `text` the BibTeX file cannot carry (and drops), in order, once each."""
+    if text.isascii():
+        return []
     return list(dict.fromkeys(c for c in text if not c.isascii() and tex(c) is None))

@@ -142,3 +142,21 @@ def test_cli_summary_quiet_and_verbose(project):
     assert quiet.exit_code == 0 and quiet.output == ""
     verbose = runner.invoke(main, ["--verbose", *args])
     assert "unchanged" in verbose.output
+
+
+def test_a_rebuild_with_nothing_changed_renders_and_writes_nothing(project):
+    from bib.commands.build import build_files
+
+    args = (project / "sources.yaml", project / "sources.lock.json", project / "output")
+    first = build_files(*args)
+    assert first.written and first.entries == 47
+    second = build_files(*args)
+    assert second.written == [] and len(second.unchanged) == len(first.written)
+    assert (second.entries, second.warnings) == (first.entries, first.warnings)
+    # Anything that differs from what the last build left means a real build again.
+    (project / "output" / "llm-serving.bib").write_text("edited by hand\n")
+    third = build_files(*args)
+    assert [p.name for p in third.written] == ["llm-serving.bib"]
+    text = (project / "sources.yaml").read_text().replace("Scheduling", "Scheduling Papers", 1)
+    (project / "sources.yaml").write_text(text)
+    assert build_files(*args).written

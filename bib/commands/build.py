@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gc
+import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bib import output_set, outputs
+from bib import memo, output_set, outputs
 from bib.project import Project
 from bib.record import Bibliography
 from exporters import REGISTRY
@@ -93,3 +95,66 @@ def build(
         report.written, report.unchanged = published.written, published.unchanged
         report.removed = published.removed
         return report
+
+
+def build_files(
+    catalog_path: Path,
+    lock_path: Path,
+    output_dir: Path = Path("output"),
+    formats: list[str] | None = None,
+    basename: str = outputs.DEFAULT_BASENAME,
+    venues: str = "full",
+) -> BuildReport:
+    """`bib build` as `make bib` runs it: nothing is loaded or rendered when nothing it
+    reads changed since the last build and `output/` is as that build left it."""
+    key = _inputs_key(catalog_path, lock_path, formats, basename, venues)
+    if key is not None and (report := _as_left(key, output_dir)) is not None:
+        return report
+    project = Project.load(catalog_path, lock_path, venues)  # type: ignore[arg-type]
+    report = build(project, output_dir, formats, basename)
+    if key is not None:
+        _remember(key, output_dir, report)
+    return report
+
+
+def _inputs_key(
+    catalog_path: Path, lock_path: Path, formats: list[str] | None, basename: str, venues: str
+) -> str | None:
+    """Everything a build's result depends on, as one text; None if an input is unreadable
+    (the full build then gives the right error)."""
+    try:
+        catalog = catalog_path.read_text(encoding="utf-8")
+        lock = lock_path.read_text(encoding="utf-8") if lock_path.exists() else ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    options = json.dumps([sorted(formats or REGISTRY), basename, venues])
+    return "\n".join([memo.code_digest(), options, catalog, "\0", lock])
+
+
+def _listing(output_dir: Path) -> list[list]:
+    """Every file under `output_dir` with its size and modification time."""
+    files = sorted(p for p in output_dir.rglob("*") if p.is_file())
+    return [[str(p.relative_to(output_dir)), *(lambda s: (s.st_size, s.st_mtime_ns))(p.stat())]
+            for p in files]  # fmt: skip
+
+
+def _remember(key: str, output_dir: Path, report: BuildReport) -> None:
+    outputs_written = [str(p.relative_to(output_dir)) for p in report.written + report.unchanged]
+    kept = [w for w in report.warnings if not w.startswith("cleared ")]
+    memo.remember("build", key, {
+        "listing": _listing(output_dir), "outputs": outputs_written, "entries": report.entries,
+        "unresolved": report.unresolved, "warnings": kept, "where": os.fspath(output_dir),
+    })  # fmt: skip
+
+
+def _as_left(key: str, output_dir: Path) -> BuildReport | None:
+    """The report of the last build of these inputs, if `output_dir` is exactly as it left it."""
+    known = memo.recall("build", key)
+    if not known or known["where"] != os.fspath(output_dir) or not output_dir.is_dir():
+        return None
+    if _listing(output_dir) != known["listing"] or output_set.leftovers(output_dir):
+        return None
+    return BuildReport(
+        entries=known["entries"], unresolved=known["unresolved"], warnings=known["warnings"],
+        unchanged=[output_dir / rel for rel in known["outputs"]],
+    )  # fmt: skip

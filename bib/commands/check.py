@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bib import output_set, outputs
 from bib.ids import from_link
+from bib.outputs import CATEGORY_DIR
 from bib.project import Project
 from bib.record import Bibliography
 
@@ -72,6 +73,24 @@ def check(
     return problems
 
 
+def _unreadable(path: Path, text: str, entries: int) -> list[Problem]:
+    """What a BibTeX reader (bibtexparser) makes of a .bib file: every entry, nothing else.
+
+    The writers write text themselves; this is the independent reader that
+    proves, on every `bib check`, that they wrote what they meant to.
+    """
+    import bibtexparser
+
+    library = bibtexparser.parse_string(text)
+    found = [f"{len(library.entries)} entries for {entries} papers"] * (
+        len(library.entries) != entries
+    )
+    found += [f"{len(library.failed_blocks)} blocks BibTeX cannot read"] * bool(
+        library.failed_blocks
+    )
+    return [Problem("output", str(path), f"a BibTeX reader finds {what}") for what in found]
+
+
 def _output_drift(bib: Bibliography, output_dir: Path, basename: str) -> list[Problem]:
     plan = outputs.plan(bib, output_dir, basename=basename)
     problems = []
@@ -84,6 +103,8 @@ def _output_drift(bib: Bibliography, output_dir: Path, basename: str) -> list[Pr
             continue
         if actual != text:
             problems.append(Problem("output", str(path), "differs from what `bib build` writes"))
+        elif path.suffix == ".bib" and CATEGORY_DIR not in rel.parts:
+            problems += _unreadable(path, actual, len(bib.records))
     for path in plan.stale:
         problems.append(Problem("output", str(path), "no category writes this any more"))
     for path in output_set.leftovers(output_dir):

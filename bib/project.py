@@ -16,21 +16,42 @@ from bib import lock as lock_mod
 from bib.catalog import Catalog, Entry
 from bib.keys import assign_keys
 from bib.lock import LockedEntry
+from bib.match import title_matches
 from bib.record import Bibliography, Record, Section
 from bib.venues import Form
 from bib.venues import apply as venue_names
 
 
 def fallback_record(entry: Entry) -> Record:
-    """What the list itself says about an entry that no upstream has resolved yet."""
-    url = next((p.value for p in entry.pins if p.kind == "url"), entry.link)
+    """What the list itself says about an entry that no upstream has resolved yet.
+
+    The arXiv id or DOI its link or pins name comes along (`eprint`, `doi` in
+    the .bib), so even an unresolved entry can be cited and found.
+    """
+    known = {i.kind: i.value for i in reversed(entry.identifiers)}
+    url = known.get("url", entry.link)
     return Record(
         id=entry.id,
         key="",
         type="software" if entry.type == "software" else "misc",
         title=entry.title,
+        doi=known.get("doi"),
+        arxiv_id=known.get("arxiv"),
         url=url,
         source="catalog",
+    )
+
+
+def locked_for(entry: Entry, locked: LockedEntry) -> bool:
+    """Whether `locked` was resolved for this entry's paper: its identifiers and its title.
+
+    A catalog edited to point at another paper, or another list's lock reused
+    with this catalog, must not hand one paper's record to another entry.
+    """
+    if locked.identifiers != entry.identifier_texts:
+        return False
+    return locked.record.source == "catalog" or title_matches(
+        locked.record.title, [entry.title, *entry.aliases]
     )
 
 
@@ -59,8 +80,24 @@ class Project:
 
     @cached_property
     def unresolved(self) -> list[str]:
-        """Catalog ids the lock has no record for, in catalog order."""
-        return [e.id for e in self.catalog.entries if e.id not in self.locked]
+        """Catalog ids no upstream resolved yet (the lock may hold their keys), in catalog order."""
+        locked = self.locked
+        return [
+            e.id
+            for e in self.catalog.entries
+            if e.id not in locked or locked[e.id].record.source == "catalog"
+        ]
+
+    @cached_property
+    def stale(self) -> list[str]:
+        """Catalog ids whose locked record was resolved for another paper (`locked_for`)."""
+        locked = self.locked
+        return [
+            e.id
+            for e in self.catalog.entries
+            if e.id in locked and locked[e.id].record.source != "catalog"
+            and not locked_for(e, locked[e.id])
+        ]  # fmt: skip
 
     @cached_property
     def orphans(self) -> list[str]:
@@ -75,9 +112,11 @@ class Project:
         Every locked key, an orphan's too, is reserved, so a new entry never takes
         a key that a document may still cite.
         """
-        locked = self.locked
+        locked, stale = self.locked, set(self.stale)
         drafts = [
-            venue_names(locked[e.id].record, self.venues) if e.id in locked else fallback_record(e)
+            venue_names(locked[e.id].record, self.venues)
+            if e.id in locked and locked[e.id].record.source != "catalog" and e.id not in stale
+            else fallback_record(e)
             for e in self.catalog.entries
         ]
         keys = assign_keys(drafts, {entry_id: item.key for entry_id, item in locked.items()})
@@ -103,5 +142,5 @@ class Project:
         ordered.update({k: v for k, v in entries.items() if k not in ordered})
         lock_mod.write(self.lock_path, ordered)
         self.locked = ordered
-        for name in ("unresolved", "orphans", "bibliography"):
+        for name in ("unresolved", "stale", "orphans", "bibliography"):
             self.__dict__.pop(name, None)

@@ -441,10 +441,12 @@ def resolve(
     fresh: dict[str, Record] = {}
     for entry in catalog.entries:
         if entry.id not in todo_ids:
-            if entry.id in locked:
+            previous = locked.get(entry.id)
+            if previous is not None and previous.record.source != "catalog":
                 report.outcomes[entry.id] = Outcome("kept")
             elif offline:
                 report.outcomes[entry.id] = Outcome("unresolved", "offline")
+                fresh[entry.id] = _dated(fallback_record(entry), previous, retrieved)
             else:  # left out by --only or --limit: not this run's business
                 report.outcomes[entry.id] = Outcome("skipped", "not asked for in this run")
             continue
@@ -462,6 +464,10 @@ def resolve(
         if record is None and previous is not None and outcome.status != "kept":
             outcome.message += " (kept the previously locked record)"
         report.outcomes[entry.id] = outcome
+        if record is None and (previous is None or previous.record.source == "catalog"):
+            # Nothing better yet: the list's own record, so that the key is frozen now
+            # and the next run asks again.
+            record = fallback_record(entry)
         if record is not None:
             fresh[entry.id] = _dated(record.with_(id=entry.id), locked.get(entry.id), retrieved)
     present = [
@@ -516,13 +522,18 @@ def to_resolve(
     only: Collection[str] | None = None,
     limit: int | None = None,
 ) -> list[Entry]:
-    """The entries a run asks upstreams about: new or changed ones (all with `refresh`),
-    narrowed to `only` and to the first `limit`."""
+    """The entries a run asks upstreams about: new, changed or not yet resolved ones (all
+    with `refresh`), narrowed to `only` and to the first `limit`."""
     todo = [
         e
         for e in catalog.entries
         if (only is None or e.id in only)
-        and (refresh or e.id not in locked or locked[e.id].identifiers != e.identifier_texts)
+        and (
+            refresh
+            or e.id not in locked
+            or locked[e.id].identifiers != e.identifier_texts
+            or locked[e.id].record.source == "catalog"  # not resolved yet: ask again
+        )
     ]
     return todo[:limit] if limit is not None else todo
 

@@ -104,10 +104,12 @@ def test_locked_record_replaces_fallback_and_keeps_its_key(project):
         title="Orca: A Distributed Serving System for Transformer-Based Generative Models",
         authors=(Person("Yu", "Gyeong-In"),), issued=(2022,),
         container_title="16th USENIX Symposium on Operating Systems Design and Implementation (OSDI 22)",
+        source="dblp",
     )  # fmt: skip
     locked = lock.read(project / "sources.lock.json")
     locked.pop("orca", None)
-    lock.write(project / "sources.lock.json", {**locked, "orca": LockedEntry(record)})
+    identifiers = ("url:https://www.usenix.org/conference/osdi22/presentation/yu",)
+    lock.write(project / "sources.lock.json", {**locked, "orca": LockedEntry(record, identifiers)})
     report = run_build(project)
     assert "orca" not in report.unresolved
     text = (project / "output" / "llm-serving.bib").read_text()
@@ -160,3 +162,53 @@ def test_a_rebuild_with_nothing_changed_renders_and_writes_nothing(project):
     text = (project / "sources.yaml").read_text().replace("Scheduling", "Scheduling Papers", 1)
     (project / "sources.yaml").write_text(text)
     assert build_files(*args).written
+
+
+def test_unresolved_entries_keep_what_their_link_says_and_their_key(project):
+    """No upstream asked yet: the .bib still cites the arXiv id the link names; the key the
+    offline run froze stays when the entry resolves later."""
+    from bib.commands.resolve import run as resolve_run
+
+    text = (
+        (project / "sources.yaml")
+        .read_text()
+        .replace(
+            "  - id: orca\n",
+            "  - id: new-paper\n    title: 'A New Paper: On Serving'\n"
+            "    link: https://arxiv.org/abs/2501.00001v2\n  - id: orca\n",
+        )
+    )
+    (project / "sources.yaml").write_text(text)
+    report = resolve_run(Project.load(project / "sources.yaml", project / "sources.lock.json"),
+                         offline=True)  # fmt: skip
+    assert report.outcomes["new-paper"].status == "unresolved"
+    held = lock.read(project / "sources.lock.json")["new-paper"]
+    assert (held.key, held.record.source, held.record.arxiv_id) == ("new", "catalog", "2501.00001")
+    run_build(project)
+    bib = (project / "output" / "llm-serving.bib").read_text()
+    entry = bib[bib.index("@misc{new,") :].split("\n}\n")[0]
+    assert "eprint        = {2501.00001}" in entry and "archiveprefix = {arXiv}" in entry
+
+
+def test_a_locked_record_is_used_only_for_the_paper_it_was_resolved_for(project):
+    """The entry now names another paper (title and link): build warns, check fails, and the
+    output shows the list's new paper, not the old record."""
+    text = (
+        (project / "sources.yaml")
+        .read_text()
+        .replace(
+            "title: 'Orca: A Distributed Serving System for Transformer-Based Generative Models'",
+            "title: 'Something Else Entirely'",
+        )
+    )
+    (project / "sources.yaml").write_text(text)
+    report = run_build(project)
+    assert any("entry 'orca': the lock holds 'Orca" in w for w in report.warnings)
+    bib = (project / "output" / "llm-serving.bib").read_text()
+    assert "Something Else Entirely" in bib and "Distributed Serving System" not in bib
+    assert "yu2022orca" in bib  # the key stays: documents cite it
+    result = CliRunner().invoke(main, ["check", "--catalog", str(project / "sources.yaml"),
+                                       "--lock", str(project / "sources.lock.json"),
+                                       "--output-dir", str(project / "output")])  # fmt: skip
+    assert result.exit_code == 1
+    assert "stale: orca: the lock holds 'Orca" in result.output

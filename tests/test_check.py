@@ -47,7 +47,7 @@ def test_main_is_in_step(project):
 
 def test_unresolved_entry(project):
     edit_lock(project, lambda entries: entries.pop("orca"))
-    assert "unresolved: orca: not in the lock; run `bib resolve`" in problems(project)
+    assert "unresolved: orca: no upstream resolved it yet; run `bib resolve`" in problems(project)
 
 
 def test_lock_stale_against_the_catalog(project):

@@ -22,6 +22,7 @@ from bib.commands.build import build
 from bib.commands.resolve import run
 from bib.http import HostPolicy, HttpClient
 from bib.project import Project
+from bib.resolve import to_resolve
 from bib.sources import Endpoints
 from tests.conftest import ROOT
 from tests.upstreams.arxiv import ArxivServer
@@ -165,7 +166,12 @@ def test_a_new_entry_whose_upstream_fails_is_not_locked_half_checked(tmp_path):
         always(servers.dblp, status=503)
         report = refresh(project, servers.endpoints())
     assert report.outcomes["distserve"].status == "failed"
-    assert "distserve" not in lock.read(project.lock_path)  # retried by the next run
+    held = lock.read(project.lock_path)["distserve"]
+    # Not the half-checked preprint: the list's own record, which only freezes the key,
+    # and which the next run asks about again.
+    assert held.record.source == "catalog" and held.record.type == "misc"
+    again = Project.load(project.catalog_path, project.lock_path)
+    assert [e.id for e in to_resolve(again.catalog, again.locked)] == ["distserve"]
 
 
 def test_a_refresh_never_trades_down_unless_asked(tmp_path):

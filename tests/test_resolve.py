@@ -82,7 +82,10 @@ def test_cold_run_resolves_warm_run_sends_nothing(tmp_path, upstreams):
     assert statuses == {"heat": "resolved", "wrong": "mismatched", "pinned": "resolved"}
     assert "not the list's" in report.outcomes["wrong"].message
     locked = lock.read(lock_path)
-    assert set(locked) == {"heat", "pinned"}
+    assert set(locked) == {"heat", "pinned", "wrong"}
+    # The mismatched entry is locked as the list gives it: its key is frozen from now on.
+    assert (locked["wrong"].record.source, locked["wrong"].key) == ("catalog", "different")
+    assert locked["wrong"].record.arxiv_id == "1707.08567"  # its link, kept for citing
     assert locked["heat"].record.arxiv_id == "1605.08386"
     assert locked["heat"].key.startswith("stanley2016heat")
     assert locked["heat"].record.retrieved == "2026-11-24"

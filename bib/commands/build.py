@@ -83,6 +83,12 @@ def build(
             report.warnings.append(
                 f"{project.lock_path}: {len(project.orphans)} locked ids not in catalog: {names}"
             )
+        for entry_id in project.stale:
+            title = project.locked[entry_id].record.title
+            report.warnings.append(
+                f"entry '{entry_id}': the lock holds {title!r}, resolved for another title or "
+                "link; written from the catalog until `bib resolve`"
+            )
         if "bibtex" in {e.name for e in exporters}:
             report.warnings.extend(_untypeset_warnings(bib))
         if report.unresolved:

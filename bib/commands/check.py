@@ -37,8 +37,9 @@ def check(
     problems: list[Problem] = []
 
     for entry in project.entries:
-        if entry.id not in locked:
-            problems.append(Problem("unresolved", entry.id, "not in the lock; run `bib resolve`"))
+        if entry.id in project.unresolved:
+            problems.append(Problem("unresolved", entry.id, "no upstream resolved it yet; run "
+                                    "`bib resolve`"))  # fmt: skip
             continue
         now, then = entry.identifier_texts, locked[entry.id].identifiers
         if now != then:
@@ -47,6 +48,9 @@ def check(
                                     f"{', '.join(now) or 'no identifier'}, the lock was resolved "
                                     f"from {was}; run `bib resolve`"))  # fmt: skip
         record = locked[entry.id].record
+        if now == then and entry.id in project.stale:
+            message = f"the lock holds {record.title!r}, not this entry's title or an alias"
+            problems.append(Problem("stale", entry.id, message + "; run `bib resolve`"))
         link = from_link(entry.link) if entry.link else None
         if link and not entry.pins:
             held = {"doi": record.doi, "arxiv": record.arxiv_id}.get(link.kind)

@@ -128,7 +128,7 @@ class Project:
                 group=category.group,
                 name=category.name,
                 records=tuple(
-                    by_id[e.id].with_(key=keys[e.id], categories=(category.label,))
+                    by_id[e.id].with_(key=keys[e.id], categories=(category.name,))
                     for e in category.entries
                 ),
             )

@@ -67,6 +67,8 @@ def _fields(record: Record) -> list[tuple[str, str]]:
         out.append(("eprinttype", "{arxiv}"))
         if record.arxiv_class:
             out.append(("eprintclass", verbatim(record.arxiv_class)))
+    if record.categories:  # a Zotero import tags the item with them, as the sync does
+        out.append(("keywords", braced(escape_specials(", ".join(record.categories)))))
     if record.url and has_web_scheme(record.url):
         out.append(("url", verbatim(record.url)))
     return out

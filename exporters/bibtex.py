@@ -59,6 +59,8 @@ def _fields(record: Record) -> list[tuple[str, str]]:
             out.append(("primaryclass", verbatim(record.arxiv_class)))
         # Zotero's BibTeX import reads only eprinttype, biblatex reads both.
         out.append(("eprinttype", "{arxiv}"))
+    if record.categories:  # a Zotero import tags the item with them, as the sync does
+        out.append(("keywords", braced(escape(", ".join(record.categories)))))
     if record.url and has_web_scheme(record.url):
         out.append(("url", verbatim(record.url)))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -212,3 +213,25 @@ def test_a_locked_record_is_used_only_for_the_paper_it_was_resolved_for(project)
                                        "--output-dir", str(project / "output")])  # fmt: skip
     assert result.exit_code == 1
     assert "stale: orca: the lock holds 'Orca" in result.output
+
+
+def test_every_format_per_category_and_categories_as_keywords(project):
+    run_build(project)
+    catalog = Project.load(project / "sources.yaml", project / "sources.lock.json").catalog
+    out = project / "output" / "by-category"
+    for category in catalog.categories:
+        for suffix in (".bib", ".biblatex.bib", ".json", ".md"):
+            assert (out / (category.slug + suffix)).is_file(), category.slug + suffix
+        items = json.loads((out / (category.slug + ".json")).read_text())
+        assert [i["id"] for i in items] == [
+            Project.load(project / "sources.yaml", project / "sources.lock.json").locked[e.id].key
+            for e in category.entries
+        ]
+        assert {i["keyword"] for i in items} == {category.name}
+    for name in ("llm-serving.bib", "llm-serving.biblatex.bib"):
+        library = bibtexparser.parse_file(str(project / "output" / name))
+        by_key = {e.key: e for e in library.entries}
+        for category in catalog.categories:
+            for entry in category.entries:
+                key = lock.read(project / "sources.lock.json")[entry.id].key
+                assert by_key[key]["keywords"] == category.name

@@ -12,7 +12,7 @@ BIB := $(VENV)/bin/bib
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: bib test lint bench bench-resolve lock zotero clean
+.PHONY: bib test lint install-check bench bench-resolve lock zotero clean
 
 bib: $(STAMP)
 	$(BIB) build
@@ -21,6 +21,10 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -n 6 --durations=8
+
+# The README's install command, proved in an empty folder (a fresh tool environment).
+install-check: $(STAMP)
+	PYTHON=$(PYTHON) bash .ci/install-check
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -99,6 +99,12 @@ def load(path: str | Path) -> Catalog:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CatalogError(
+            "no catalog here; start one with `bib init`, or import a list with "
+            "`bib import-markdown LIST.md -o sources.yaml`",
+            path=str(path),
+        ) from exc
     except OSError as exc:
         raise CatalogError(f"cannot read catalog: {exc.strerror}", path=str(path)) from exc
     except UnicodeDecodeError as exc:

@@ -210,13 +210,21 @@ def append_entry(
 
 
 def remove_entry(text: str, entry_id: str, *, path: str = "sources.yaml") -> str:
-    """`text` without the entry `entry_id`; a category left empty goes too."""
+    """`text` without the entry `entry_id`; a category left empty goes too.
+
+    The only category stays, as `papers: []`: a catalog needs one, and a list that
+    has just lost its last paper is still that list.
+    """
     layout = _Layout(text, path)
     for category in layout.categories:
         for entry in category.entries:
             if entry.id == entry_id:
                 edits = _Edits(layout.lines)
-                if len(category.entries) == 1:
+                if len(category.entries) == 1 and len(layout.categories) == 1:
+                    indent = " " * (category.dash + 2)
+                    papers = _Span(category.papers_line, entry.span.end)
+                    edits.replace(papers, [f"{indent}papers: []\n"])
+                elif len(category.entries) == 1:
                     edits.replace(category.span, [])
                 else:
                     edits.replace(entry.span, [])

@@ -107,7 +107,12 @@ def _output_dir_option(help_text: str):
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 @click.pass_context
 def main(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
-    """Keep the Awesome LLM Serving Papers list as a resolved, reproducible bibliography."""
+    """Keep a reading list (an awesome list) as a resolved, reproducible bibliography.
+
+    \b
+    Start:  bib init && bib add 2309.06180 && bib build
+    Or:     bib import-markdown LIST.md -o sources.yaml && bib resolve && bib build
+    """
     ctx.obj = {"verbosity": -1 if quiet else (2 if verbose else 1), "debug": debug}
 
 
@@ -346,3 +351,69 @@ def stats_cmd(catalog: Path, lock_path: Path) -> None:
     from bib.commands.stats import format_table, stats
 
     click.echo(format_table(stats(_project(catalog, lock_path))), nl=False)
+
+
+@main.command("add")
+@_catalog_options
+@_output_dir_option("Where files are written.")
+@click.argument("reference")
+@click.option("--category", metavar="SLUG", help="Its category.  [default: the only one]")
+@click.option("--new-category", metavar="NAME", help="A new category, at the end, to add it to.")
+@click.option("--title", help="The title, where no upstream can tell it (a landing page).")
+@click.option("--id", "entry_id", help="The entry's id.  [default: from the title]")
+@click.pass_context
+def add_cmd(ctx, catalog: Path, lock_path: Path, output_dir: Path, reference: str,
+            category: str | None, new_category: str | None, title: str | None,
+            entry_id: str | None) -> None:  # fmt: skip
+    """Add a paper by arXiv id, DOI, URL or "title": catalog, lock and output/ in one go."""
+    from bib.commands.add import add
+
+    report = add(_project(catalog, lock_path), reference, category, new_category=new_category,
+                 title=title, entry_id=entry_id, output_dir=output_dir)  # fmt: skip
+    outcome = report.outcome
+    detail = f": {outcome.message}" if outcome.message else ""
+    _say(
+        ctx, f"added {report.entry_id} as {report.key} ({report.title!r}): {outcome.status}{detail}"
+    )
+    if outcome.status in ("mismatched", "unresolved", "failed"):
+        sys.exit(1)
+
+
+@main.command("remove")
+@_catalog_options
+@_output_dir_option("Where files are written.")
+@click.argument("entry_id", metavar="ID")
+@click.pass_context
+def remove_cmd(ctx, catalog: Path, lock_path: Path, output_dir: Path, entry_id: str) -> None:
+    """Take a paper out of the catalog and the lock, and rebuild output/."""
+    from bib.commands.add import remove
+
+    remove(_project(catalog, lock_path), entry_id, output_dir=output_dir)
+    _say(ctx, f"removed {entry_id}")
+
+
+@main.command("show")
+@_catalog_options
+@click.argument("wanted", metavar="ID|KEY")
+def show_cmd(catalog: Path, lock_path: Path, wanted: str) -> None:
+    """Print an entry's locked record and its BibTeX."""
+    from bib.commands.show import show
+
+    click.echo(show(_project(catalog, lock_path), wanted), nl=False)
+
+
+@main.command("init")
+@click.option("--title", default="My Reading List", show_default=True, help="The list's title.")
+@click.option("--ci", is_flag=True, help="Also write .github/workflows/bib.yml (runs bib check).")
+@click.option(
+    "--source",
+    metavar="REQUIREMENT",
+    help="Where CI installs bib from.  [default: where this bib was installed from]",
+)
+@click.pass_context
+def init_cmd(ctx, title: str, ci: bool, source: str | None) -> None:
+    """Start a bibliography here: a commented sources.yaml (and a CI workflow)."""
+    from bib.commands.init import init
+
+    for path in init(Path.cwd(), title=title, ci=ci, source=source):
+        _say(ctx, f"wrote {path}")

@@ -24,7 +24,7 @@ from bib.keys import assign_keys
 from bib.lock import LockedEntry
 from bib.match import accepts, normalize_title, title_matches
 from bib.people import one_form
-from bib.project import fallback_record
+from bib.project import fallback_record, locked_for
 from bib.record import Person, Record
 from bib.sources import Endpoints, arxiv, crossref, dblp, pypi, semanticscholar
 
@@ -456,7 +456,7 @@ def resolve(
         previous = locked.get(entry.id)
         if record is not None and previous is not None and not allow_downgrade:
             worse = _worse(record, previous.record)
-            if worse and previous.identifiers == idents[entry.id]:
+            if worse and locked_for(entry, previous):
                 outcome = Outcome("kept", f"the upstreams now give {worse}; kept the locked "
                                   "record (--allow-downgrade takes the new one)",
                                   warnings=outcome.warnings)  # fmt: skip
@@ -531,8 +531,8 @@ def to_resolve(
         and (
             refresh
             or e.id not in locked
-            or locked[e.id].identifiers != e.identifier_texts
             or locked[e.id].record.source == "catalog"  # not resolved yet: ask again
+            or not locked_for(e, locked[e.id])  # a new link, pin or title: another paper
         )
     ]
     return todo[:limit] if limit is not None else todo

@@ -140,5 +140,5 @@ def test_empty_and_non_mapping_catalogs():
 
 
 def test_missing_file():
-    with pytest.raises(CatalogError, match="cannot read catalog"):
+    with pytest.raises(CatalogError, match=r"no catalog here; start one with `bib init`"):
         catalog.load(ROOT / "no-such.yaml")

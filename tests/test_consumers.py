@@ -227,3 +227,37 @@ def test_hostile_unicode_and_syntax_go_through_biber(tmp_path):
     bbl = (tmp_path / "doc.bbl").read_text(encoding="utf-8")
     assert sorted(re.findall(r"\\entry\{(\w+)\}", bbl)) == sorted(keys)
     assert "🚀" in bbl and "中文" in bbl and "Nguyễn" in bbl
+
+
+COMMITTED_LISTS = sorted((ROOT / "tests" / "data" / "awesome-lists").glob("*.md"))
+
+
+@pytest.mark.parametrize("listing", COMMITTED_LISTS, ids=lambda p: p.stem)
+def test_a_real_awesome_list_imported_and_built_compiles_with_no_latex_error(listing, tmp_path):
+    """Another list's build, every entry unresolved (no network): what a new maintainer
+    compiles first. TeX must stop at no error and BibTeX must take every entry."""
+    require("pdflatex", "bibtex")
+    from click.testing import CliRunner
+
+    from bib.cli import main
+    from bib.commands.build import build
+
+    catalog = tmp_path / "sources.yaml"
+    imported = CliRunner().invoke(main, ["import-markdown", str(listing), "-o", str(catalog)])
+    assert imported.exit_code == 0, imported.output
+    project = Project.load(catalog, tmp_path / "sources.lock.json")
+    build(project, tmp_path / "out")
+    keys = [r.key for r in project.bibliography.records]
+    shutil.copy(tmp_path / "out" / "llm-serving.bib", tmp_path / "l.bib")
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{url}\n"
+        "\\usepackage[numbers]{natbib}\n\\begin{document}\n\\nocite{*}\n"
+        "\\bibliographystyle{plainnat}\n\\bibliography{l}\n\\end{document}\n"
+    )
+    latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc"]
+    run(latex, tmp_path)
+    bibtex_out = run(["bibtex", "doc"], tmp_path)
+    run(latex, tmp_path)
+    assert "error message" not in bibtex_out, bibtex_out[-2000:]
+    bbl = (tmp_path / "doc.bbl").read_text(errors="replace")
+    assert bbl.count("\\bibitem") == len(keys) > 100

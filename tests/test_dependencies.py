@@ -87,3 +87,19 @@ def test_pyzotero_bibtex_format_is_the_one_path_that_needs_bibtexparser_1(server
     zot.endpoint = server
     with pytest.raises(AttributeError, match="bparser"):
         zot.items(format="bibtex")
+
+
+def test_the_shipped_overrides_file_is_the_projects_override():
+    """`uv tool install --overrides overrides.txt .` must install what `uv sync` tests."""
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wanted = pyproject["tool"]["uv"]["override-dependencies"]
+    shipped = [
+        line.strip()
+        for line in (ROOT / "overrides.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert shipped == wanted

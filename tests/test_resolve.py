@@ -183,6 +183,26 @@ def test_changed_pin_makes_an_entry_stale(tmp_path, upstreams):
     assert any(s.requests for s in servers)
 
 
+def test_a_new_title_on_the_same_link_is_asked_again_and_keeps_its_key(tmp_path, upstreams):
+    """Only the title changed: the locked record is for another paper, so `bib resolve`
+    must not call it "kept" (and `bib check` would otherwise fail forever)."""
+    endpoints, _work, servers = upstreams
+    catalog = write_catalog(tmp_path / "s.yaml", [HEAT])
+    lock_path = tmp_path / "l.json"
+    with client() as http:
+        run(Project.load(catalog, lock_path), endpoints=endpoints, client=http, today=TODAY)
+    key = lock.read(lock_path)["heat"].key
+    for server in servers:
+        server.reset()
+    write_catalog(catalog, [{**HEAT, "title": "Something Else Entirely"}])
+    with client() as http:
+        report = run(Project.load(catalog, lock_path), endpoints=endpoints, client=http,
+                     today=TODAY)  # fmt: skip
+    assert report.outcomes["heat"].status == "mismatched"
+    assert any(s.requests for s in servers)
+    assert lock.read(lock_path)["heat"].key == key
+
+
 def test_a_dblp_pin_accepts_only_that_record(tmp_path, upstreams):
     endpoints, _work, _servers = upstreams
     info = {"authors": {"author": [{"text": "Caprice Stanley"}, {"text": "Tobias Windisch"}]},

@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_build.py
 	$(VENV)/bin/python bench/bench_startup.py
 	$(VENV)/bin/python bench/bench_import.py
+	$(VENV)/bin/python bench/bench_offline.py
 
 bench-resolve: $(STAMP)
 	$(VENV)/bin/python bench/bench_resolve.py

@@ -26,7 +26,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.upstreams import ArxivServer, CrossrefServer, DblpServer
+from tests.upstreams.fixtures import environment, upstreams
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -74,11 +74,7 @@ def run_case(case: str, failing: tuple[str, ...], options: dict) -> Outcome:
         work = Path(tmp)
         for name in ("sources.yaml", "sources.lock.json"):
             shutil.copy(ROOT / name, work / name)
-        servers = {
-            "arxiv": stack.enter_context(ArxivServer(FIXTURES / "arxiv")),
-            "crossref": stack.enter_context(CrossrefServer(FIXTURES / "crossref")),
-            "dblp": stack.enter_context(DblpServer(FIXTURES / "dblp")),
-        }
+        servers = stack.enter_context(upstreams(FIXTURES))
         for name in failing:
             if "headers" in options:
                 servers[name].inject(headers=options["headers"])
@@ -87,9 +83,7 @@ def run_case(case: str, failing: tuple[str, ...], options: dict) -> Outcome:
                 servers[name].fail(fail.pop("kind"), always=True, **fail)
         env = {
             **os.environ,
-            "BIB_ARXIV_URL": servers["arxiv"].base_url + "/api/query",
-            "BIB_CROSSREF_URL": servers["crossref"].base_url,
-            "BIB_DBLP_URL": servers["dblp"].base_url + "/search/publ/api",
+            **environment(servers),
             "BIB_CACHE_DIR": str(work / "cache"),
         }
         command = [str(BIB), "resolve", "--refresh"]

@@ -27,9 +27,7 @@ import yaml
 from bib.commands.resolve import run
 from bib.project import Project
 from bib.sources import Endpoints, polite_client
-from tests.upstreams.arxiv import ArxivServer
-from tests.upstreams.crossref import CrossrefServer
-from tests.upstreams.dblp import DblpServer
+from tests.upstreams.fixtures import environment, upstreams
 
 ROOT = Path(__file__).resolve().parents[1]
 FEED = """<?xml version='1.0' encoding='UTF-8'?>
@@ -57,7 +55,7 @@ xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">
 
 def synthetic(directory: Path, n: int) -> tuple[Path, Path]:
     """A catalog of n arXiv preprints, with fixtures for arXiv and Crossref (all fake)."""
-    for name in ("arxiv", "crossref", "dblp"):
+    for name in ("arxiv", "crossref", "dblp", "semanticscholar", "pypi"):
         (directory / name).mkdir()
     papers = []
     for i in range(n):
@@ -79,17 +77,10 @@ def synthetic(directory: Path, n: int) -> tuple[Path, Path]:
 
 
 def measure(catalog: Path, fixtures: Path, lock_path: Path, latency: float) -> dict:
-    with (
-        ArxivServer(fixtures / "arxiv") as ax,
-        CrossrefServer(fixtures / "crossref") as cr,
-        DblpServer(fixtures / "dblp") as db,
-    ):
-        servers = {"arxiv": ax, "crossref": cr, "dblp": db}
+    with upstreams(fixtures) as servers:
         for server in servers.values():
             server.latency = latency
-        urls = {"arxiv": ax.base_url + "/api/query", "crossref": cr.base_url,
-                "dblp": db.base_url + "/search/publ/api"}  # fmt: skip
-        endpoints = Endpoints(urls, mailto="bench@example.org")
+        endpoints = Endpoints.from_env({**environment(servers), "BIB_MAILTO": "bench@example.org"})
         start = time.perf_counter()
         # Throughput, not bounds: a 5000-entry run needs far more than a default deadline.
         with polite_client(endpoints) as client:
@@ -112,7 +103,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("sizes", nargs="*", type=int, default=[47, 500, 5000])
     args = parser.parse_args()
-    print(f"{'entries':>7} {'run':>4} {'arXiv':>5} {'Crossref':>8} {'DBLP':>5} {'req/entry':>9} "
+    print(f"{'entries':>7} {'run':>4} {'arXiv':>5} {'S2':>4} {'Crossref':>8} {'DBLP':>5} {'req/entry':>9} "
           f"{'wall s':>8} {'floor s':>8} {'ratio':>6}")  # fmt: skip
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -126,7 +117,8 @@ def main() -> None:
                 result = measure(catalog, fixtures, tmp_path / "lock.json", args.latency)
                 c, total = result["counts"], sum(result["counts"].values())
                 ratio = result["wall"] / result["floor"] if result["floor"] else float("nan")
-                print(f"{n:>7} {run_name:>4} {c['arxiv']:>5} {c['crossref']:>8} {c['dblp']:>5} "
+                print(f"{n:>7} {run_name:>4} {c['arxiv']:>5} {c['semanticscholar']:>4} "
+                      f"{c['crossref']:>8} {c['dblp']:>5} "
                       f"{total / n:>9.2f} {result['wall']:>8.1f} {result['floor']:>8.1f} {ratio:>6.2f}",
                       flush=True)  # fmt: skip
 

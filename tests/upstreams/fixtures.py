@@ -13,6 +13,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from tests.upstreams.arxiv import ArxivServer
+from tests.upstreams.base import LoopbackServer
 from tests.upstreams.crossref import CrossrefServer
 from tests.upstreams.dblp import DblpServer
 from tests.upstreams.pypi import PypiServer
@@ -22,21 +23,36 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @contextmanager
-def serving(fixtures: Path = FIXTURES) -> Iterator[dict[str, str]]:
-    """The environment that sends every upstream request of `bib` to these servers."""
+def upstreams(fixtures: Path = FIXTURES) -> Iterator[dict[str, LoopbackServer]]:
+    """Every upstream `bib` asks, serving `fixtures`, by name (for fault injection)."""
     with ExitStack() as stack:
-        arxiv = stack.enter_context(ArxivServer(fixtures / "arxiv"))
-        crossref = stack.enter_context(CrossrefServer(fixtures / "crossref"))
-        dblp = stack.enter_context(DblpServer(fixtures / "dblp"))
-        s2 = stack.enter_context(SemanticScholarServer(fixtures / "semanticscholar"))
-        pypi = stack.enter_context(PypiServer(fixtures / "pypi"))
         yield {
-            "BIB_ARXIV_URL": arxiv.base_url + "/api/query",
-            "BIB_CROSSREF_URL": crossref.base_url,
-            "BIB_DBLP_URL": dblp.base_url,
-            "BIB_SEMANTICSCHOLAR_URL": s2.base_url + "/graph/v1",
-            "BIB_PYPI_URL": pypi.base_url,
+            "arxiv": stack.enter_context(ArxivServer(fixtures / "arxiv")),
+            "crossref": stack.enter_context(CrossrefServer(fixtures / "crossref")),
+            "dblp": stack.enter_context(DblpServer(fixtures / "dblp")),
+            "semanticscholar": stack.enter_context(
+                SemanticScholarServer(fixtures / "semanticscholar")
+            ),
+            "pypi": stack.enter_context(PypiServer(fixtures / "pypi")),
         }
+
+
+def environment(servers: dict[str, LoopbackServer]) -> dict[str, str]:
+    """The BIB_*_URL variables that send each upstream request of `bib` to `servers`."""
+    return {
+        "BIB_ARXIV_URL": servers["arxiv"].base_url + "/api/query",
+        "BIB_CROSSREF_URL": servers["crossref"].base_url,
+        "BIB_DBLP_URL": servers["dblp"].base_url,
+        "BIB_SEMANTICSCHOLAR_URL": servers["semanticscholar"].base_url + "/graph/v1",
+        "BIB_PYPI_URL": servers["pypi"].base_url,
+    }
+
+
+@contextmanager
+def serving(fixtures: Path = FIXTURES) -> Iterator[dict[str, str]]:
+    """The environment that sends every upstream request of `bib` to loopback servers."""
+    with upstreams(fixtures) as servers:
+        yield environment(servers)
 
 
 if __name__ == "__main__":

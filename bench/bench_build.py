@@ -1,12 +1,14 @@
 """Benchmark `bib build` on a synthetic catalog and lock of N entries.
 
-Prints wall time and peak memory (max RSS of a fresh child process, so the
-generator's own memory does not count). Usage: python bench/bench_build.py [N ...]
+Prints wall time and peak memory (the high-water mark a fresh child process reports
+of itself, VmHWM, so the generator's own memory does not count). Each size runs with its own
+empty cache directory, so the first build is what a fresh clone sees. Usage: python bench/bench_build.py [N ...]
 """
 
 from __future__ import annotations
 
-import resource
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +48,7 @@ def make_project(directory: Path, n: int) -> None:
                     issued=(2024, 1 + i % 12), container_title=f"Proceedings of Symposium {i % 40}",
                     pages=f"{i}--{i + 12}", publisher="ACM", doi=f"10.1145/{i}.{i}",
                     arxiv_id=f"2401.{i:05d}", arxiv_class="cs.DC", url=f"https://doi.org/10.1145/{i}",
+                    source="crossref",
                 )  # fmt: skip
                 locked[entry_id] = LockedEntry(record, (f"arxiv:2401.{i:05d}",))
         categories.append({"name": f"Category {c}", "papers": papers})
@@ -55,37 +58,54 @@ def make_project(directory: Path, n: int) -> None:
 
 
 CHILD = """
-import sys, time
-from pathlib import Path
-from bib.commands.build import build
-from bib.project import Project
-formats = sys.argv[2].split(",") if sys.argv[2] != "all" else None
+import resource, sys, time
 start = time.perf_counter()
+from pathlib import Path
+from bib.commands.build import build_files
+formats = sys.argv[2].split(",") if sys.argv[2] != "all" else None
 root = Path(sys.argv[1])
-report = build(Project.load(root / "sources.yaml", root / "sources.lock.json"), root / "out", formats)
-print(time.perf_counter() - start, report.entries)
+report = build_files(root / "sources.yaml", root / "sources.lock.json", root / "out", formats)
+try:  # this process's own high-water mark (ru_maxrss keeps the forking parent's size)
+    status = Path("/proc/self/status").read_text()
+    peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
+except (OSError, IndexError):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(time.perf_counter() - start, peak, report.entries, len(report.written))
 """
+
+# (label, formats, what the run finds): a fresh clone's first build (nothing remembered),
+# a build after the inputs were checked once, BibTeX alone, and a rebuild with nothing changed.
+RUNS = (
+    ("first", "all", "clean"),
+    ("checked", "all", "remembered"),
+    ("unchanged", "all", "unchanged"),
+    ("bibtex", "bibtex", "remembered"),
+)
 
 
 def main(sizes: list[int]) -> None:
-    print(f"{'entries':>8} {'formats':>8} {'build s':>8} {'process s':>9} {'peak MB':>8}")
-    for n, formats in ((n, f) for n in sizes for f in ("bibtex", "all")):
+    print(f"{'entries':>8} {'run':>10} {'formats':>8} {'build s':>8} {'process s':>9} "
+          f"{'peak MB':>8} {'written':>7}")  # fmt: skip
+    for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            make_project(Path(tmp), n)
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            start = time.perf_counter()
-            out = subprocess.run(
-                [sys.executable, "-c", CHILD, tmp, formats],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.split()
-            wall = time.perf_counter() - start
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            assert int(out[1]) == n
-            mb = max(peak, before) / 1024
-            print(f"{n:>8} {formats:>8} {float(out[0]):>8.3f} {wall:>9.3f} {mb:>8.1f}")
-            sys.stdout.flush()
+            root = Path(tmp)
+            make_project(root, n)
+            env = {**os.environ, "BIB_CACHE_DIR": str(root / "cache")}
+            for label, formats, state in RUNS:
+                if state != "unchanged":
+                    shutil.rmtree(root / "out", ignore_errors=True)
+                if state == "clean":
+                    shutil.rmtree(root / "cache", ignore_errors=True)
+                start = time.perf_counter()
+                out = subprocess.run(
+                    [sys.executable, "-c", CHILD, tmp, formats],
+                    check=True, capture_output=True, text=True, env=env,
+                ).stdout.split()  # fmt: skip
+                wall = time.perf_counter() - start
+                build_s, peak, entries, written = float(out[0]), float(out[1]), *map(int, out[2:])
+                assert entries == n
+                print(f"{n:>8} {label:>10} {formats:>8} {build_s:>8.3f} {wall:>9.3f} "
+                      f"{peak:>8.1f} {written:>7}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -56,7 +57,7 @@ class Entry:
     note: str | None = None
     line: int = 0
 
-    @property
+    @cached_property
     def identifiers(self) -> tuple[Identifier, ...]:
         """Pins win over the link; a link that identifies nothing gives no identifier."""
         if self.pins:
@@ -64,7 +65,7 @@ class Entry:
         found = from_link(self.link) if self.link else None
         return (found,) if found else ()
 
-    @property
+    @cached_property
     def identifier_texts(self) -> tuple[str, ...]:
         """The identifiers as the lock records them: a change means resolving again."""
         return tuple(str(i) for i in self.identifiers)

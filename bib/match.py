@@ -19,7 +19,15 @@ def normalize_title(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", ascii_fold(title).lower())
 
 
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
 def title_matches(candidate: str, titles: Iterable[str]) -> bool:
+    titles = tuple(titles)
+    if candidate in titles:  # the common case, the very same text: normalize it once, if at all
+        if candidate.isascii() and _ASCII_ALNUM.search(candidate):
+            return True
+        return bool(normalize_title(candidate))
     wanted = normalize_title(candidate)
     return bool(wanted) and any(normalize_title(t) == wanted for t in titles)
 

@@ -49,12 +49,13 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def _path(kind: str, text: str) -> Path:
-    digest = hashlib.sha256(_rules_digest() + text.encode("utf-8")).hexdigest()
+def _path(kind: str, text: str | bytes) -> Path:
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    digest = hashlib.sha256(_rules_digest() + data).hexdigest()
     return cache_dir() / "checked" / f"{kind}-{digest}.json"
 
 
-def recall(kind: str, text: str) -> Any | None:
+def recall(kind: str, text: str | bytes) -> Any | None:
     """What was stored for exactly this `text` of this `kind` after it passed, or None."""
     if os.environ.get("BIB_NO_MEMO"):
         return None

@@ -18,7 +18,7 @@ import hashlib
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,44 +133,56 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def publish(output_dir: Path, files: dict[Path, str], stale: set[Path]) -> Published:
-    """Make `output_dir` hold `files` (relative path -> text), without `stale`, as one step.
+def publish(
+    output_dir: Path,
+    files: Iterable[tuple[Path, str]],
+    stale_of: Callable[[list[Path]], Iterable[Path]] = lambda produced: (),
+) -> Published:
+    """Make `output_dir` hold `files` (relative path, text), without the files `stale_of`
+    names once every file is produced, as one step.
 
-    Every other file already there is kept. Nothing is touched when nothing
-    changed, so a rebuild costs no write and no modification time.
+    Each changed file goes to the staging directory as soon as it is produced, so
+    its text need not outlive it. Every other file already there is kept.
+    Nothing is touched when nothing changed, so a rebuild costs no write and no
+    modification time.
     """
     if output_dir.exists() and not output_dir.is_dir():
         raise OutputError(f"{output_dir} is a file; the outputs need a directory there")
     report = Published()
-    changed: dict[Path, bytes] = {}
-    for rel, text in files.items():
-        target = output_dir / rel
-        if target.is_dir():
-            raise OutputError(f"{target} is a directory; remove it to let `bib build` write there")
-        data = text.encode("utf-8")
-        try:
-            same = target.is_file() and target.read_bytes() == data
-        except OSError:
-            same = False
-        (report.unchanged if same else report.written).append(target)
-        if not same:
-            changed[rel] = data
-    report.removed = [output_dir / rel for rel in sorted(stale)]
-    if not changed and not stale:
-        return report
     staging, ready = _staging(output_dir), _ready(output_dir)
+    produced: list[Path] = []
+    changed: set[Path] = set()
     try:
+        for rel, text in files:
+            produced.append(rel)
+            target = output_dir / rel
+            if target.is_dir():
+                raise OutputError(
+                    f"{target} is a directory; remove it to let `bib build` write there"
+                )
+            data = text.encode("utf-8")
+            if _same(target, data):
+                report.unchanged.append(target)
+            else:
+                report.written.append(target)
+                changed.add(rel)
+                _write(staging / rel, data)
+        stale = set(stale_of(produced))
+        report.removed = [output_dir / rel for rel in sorted(stale)]
+        if not changed and not stale:
+            return report
         for rel in _existing(output_dir):
             if rel not in changed and rel not in stale:
                 _link_or_copy(output_dir / rel, staging / rel)
-        for rel, data in changed.items():
-            _write(staging / rel, data)
         staging.mkdir(parents=True, exist_ok=True)
         staging.rename(ready)  # the set is complete: from here on a kill rolls forward
     except OSError as exc:
         for path in (staging, ready):
             shutil.rmtree(path, ignore_errors=True)
         raise OutputError(f"cannot write {output_dir}: {_reason(exc)}; it is unchanged") from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     retired = ready  # after an exchange, `ready` holds the old set
     try:
         if not output_dir.exists():
@@ -184,6 +196,14 @@ def publish(output_dir: Path, files: dict[Path, str], stale: set[Path]) -> Publi
                           "the next `bib build` finishes it") from exc  # fmt: skip
     shutil.rmtree(retired, ignore_errors=True)
     return report
+
+
+def _same(target: Path, data: bytes) -> bool:
+    """Whether `target` already holds exactly `data` (its size first: no read when it differs)."""
+    try:
+        return target.stat().st_size == len(data) and target.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _reason(exc: OSError) -> str:

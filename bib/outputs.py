@@ -6,6 +6,7 @@ agree on which files belong there by construction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,18 +23,21 @@ class OutputPlan:
     stale: list[Path]  # per-category files of the chosen formats that no category writes
 
 
-def render(bib: Bibliography, exporters: list[Exporter], basename: str) -> dict[Path, str]:
-    """Relative path -> text for every file the exporters produce."""
-    files: dict[Path, str] = {}
+def render(
+    bib: Bibliography, exporters: list[Exporter], basename: str
+) -> Iterator[tuple[Path, str]]:
+    """(relative path, text) for every file the exporters produce, one format at a time,
+    so that a build can write each file and let its text go before the next format."""
     for exporter in exporters:
         name = Path(exporter.filename or basename + exporter.suffix)
         if not exporter.per_category:
-            files[name] = exporter.render(bib)
+            yield name, exporter.render(bib)
             continue
-        files[name], parts = exporter.render_all(bib)
-        for slug, text in parts.items():
-            files[Path(CATEGORY_DIR) / (slug + exporter.suffix)] = text
-    return files
+        whole, parts = exporter.render_all(bib)
+        yield name, whole
+        del whole
+        for slug in list(parts):
+            yield Path(CATEGORY_DIR) / (slug + exporter.suffix), parts.pop(slug)
 
 
 def _owner(name: str) -> str | None:
@@ -42,20 +46,24 @@ def _owner(name: str) -> str | None:
     return next((s for s in suffixes if name.endswith(s)), None)
 
 
+def stale(output_dir: Path, exporters: list[Exporter], produced: Iterable[Path]) -> list[Path]:
+    """Per-category files of the chosen formats under `output_dir` that no category writes."""
+    chosen = {e.suffix for e in exporters if e.per_category}
+    expected = {output_dir / rel for rel in produced}
+    return [
+        path
+        for path in sorted((output_dir / CATEGORY_DIR).glob("*"))
+        if _owner(path.name) in chosen and path not in expected
+    ]
+
+
 def plan(
     bib: Bibliography,
     output_dir: Path,
     exporters: list[Exporter] | None = None,
     basename: str = DEFAULT_BASENAME,
 ) -> OutputPlan:
-    """Every file to write (relative paths) and the stale files to remove (under `output_dir`)."""
+    """Every file to write (relative paths, in memory) and the stale files to remove."""
     exporters = list(REGISTRY.values()) if exporters is None else exporters
-    files = render(bib, exporters, basename)
-    chosen = {e.suffix for e in exporters if e.per_category}
-    expected = {output_dir / rel for rel in files}
-    stale = [
-        path
-        for path in sorted((output_dir / CATEGORY_DIR).glob("*"))
-        if _owner(path.name) in chosen and path not in expected
-    ]
-    return OutputPlan(files, stale)
+    files = dict(render(bib, exporters, basename))
+    return OutputPlan(files, stale(output_dir, exporters, files))

@@ -6,7 +6,7 @@ CSL-JSON is a thin mapping and BibTeX/Zotero mappings live in their exporters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, NamedTuple, get_args
 
 RecordType = Literal["paper-conference", "article-journal", "preprint", "software", "misc"]
@@ -72,7 +72,15 @@ class Record:
         return self.issued[1] if len(self.issued) > 1 else None
 
     def with_(self, **changes: Any) -> Record:
-        return replace(self, **changes)
+        """A copy with `changes`: the instance dict copied, not `__init__` run again
+        field by field (`dataclasses.replace`), a third of a 100,000-entry build."""
+        unknown = changes.keys() - self.__dict__.keys()
+        if unknown:
+            raise TypeError(f"Record has no field {sorted(unknown)[0]!r}")
+        copy = object.__new__(Record)
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.update(changes)
+        return copy
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the lock: empty fields omitted so a diff shows only real facts.
@@ -95,15 +103,35 @@ class Record:
         return data
 
     @classmethod
-    def from_dict(cls, entry_id: str, key: str, data: dict[str, Any]) -> Record:
-        """From the lock's plain data, which `bib.lock` has already checked against its schema."""
+    def from_dict(
+        cls,
+        entry_id: str,
+        key: str,
+        data: dict[str, Any],
+        people: dict[tuple[str | None, ...], Person] | None = None,
+    ) -> Record:
+        """From the lock's plain data, which `bib.lock` has already checked against its schema.
+
+        `people`, shared across a whole lock, makes each person one object.
+        """
         values = dict(data)
-        values["authors"] = tuple(Person.from_dict(p) for p in data.get("authors", ()))
+        values["authors"] = tuple(
+            _person(p, people) if people is not None else Person.from_dict(p)
+            for p in data.get("authors", ())
+        )
         values["issued"] = tuple(int(part) for part in data.get("issued", ()))
         return cls(id=entry_id, key=key, **values)
 
 
 _NOT_LOCKED = {"id", "key", "categories"}
+
+
+def _person(data: dict[str, str], people: dict[tuple[str | None, ...], Person]) -> Person:
+    key = (data.get("family"), data.get("given"), data.get("literal"))
+    found = people.get(key)
+    if found is None:
+        found = people[key] = Person._make(key)
+    return found
 
 
 @dataclass(frozen=True)

@@ -92,5 +92,25 @@ def render(bibliography: Bibliography) -> str:
     """Sorted keys, two-space indent, UTF-8 as it is: the bytes of Python's
     `json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`, written by orjson's
     C encoder (the standard library encodes an indented document in pure Python)."""
-    items = [item(record) for record in bibliography.records]
-    return orjson.dumps(items, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    return _array([_item_text(record) for record in bibliography.records])
+
+
+def render_all(bibliography: Bibliography) -> tuple[str, dict[str, str]]:
+    """The whole file and one per section, each item encoded once.
+
+    Items are encoded one at a time and only their text is kept, so a large
+    bibliography never holds every item's dictionary at once.
+    """
+    texts = {s.slug: [_item_text(record) for record in s.records] for s in bibliography.sections}
+    parts = {slug: _array(items) for slug, items in texts.items()}
+    return _array([text for items in texts.values() for text in items]), parts
+
+
+def _item_text(record: Record) -> str:
+    """One item as it reads inside the array: every line indented by two spaces."""
+    text = orjson.dumps(item(record), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    return "  " + text.replace("\n", "\n  ")
+
+
+def _array(items: list[str]) -> str:
+    return "[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n"

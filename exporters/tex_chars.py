@@ -147,4 +147,4 @@ def untypeset(text: str) -> list[str]:
     """The characters of `text` the BibTeX file cannot carry (and drops), in order, once each."""
     if text.isascii():
         return []
-    return list(dict.fromkeys(c for c in text if not c.isascii() and tex(c) is None))
+    return [c for c in dict.fromkeys(text) if not c.isascii() and tex(c) is None]

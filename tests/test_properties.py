@@ -247,3 +247,5 @@ def test_csl_json_is_the_bytes_of_the_standard_encoder(records):
     items = [csl_json.item(r) for r in bib.records]
     expected = json.dumps(items, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     assert csl_json.render(bib) == expected
+    whole, parts = csl_json.render_all(bib)
+    assert whole == expected and list(parts.values()) == [expected]

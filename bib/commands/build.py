@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -64,7 +65,7 @@ def build(
     formats: list[str] | None = None,
     basename: str = outputs.DEFAULT_BASENAME,
 ) -> BuildReport:
-    """Render everything in memory, then replace the output set in one step.
+    """Render format by format into a staging set, then replace the output set in one step.
 
     Bad input leaves `output/` untouched; so do a kill and a full disk (see
     `bib.output_set`).
@@ -73,7 +74,6 @@ def build(
         cleared = output_set.recover(output_dir)
         exporters = [REGISTRY[name] for name in (formats or list(REGISTRY))]
         bib = project.bibliography
-        plan = outputs.plan(bib, output_dir, exporters, basename)
         report = BuildReport(entries=len(bib.records), unresolved=list(project.unresolved))
         if cleared:
             names = ", ".join(p.name for p in cleared)
@@ -96,8 +96,13 @@ def build(
                 f"{len(report.unresolved)} of {report.entries} entries are not in the lock and "
                 "were exported from the catalog alone (run `bib resolve`)"
             )
-        stale = {path.relative_to(output_dir) for path in plan.stale}
-        published = output_set.publish(output_dir, plan.files, stale)
+
+        def stale(produced: list[Path]) -> list[Path]:
+            left = outputs.stale(output_dir, exporters, produced)
+            return [path.relative_to(output_dir) for path in left]
+
+        files = outputs.render(bib, exporters, basename)
+        published = output_set.publish(output_dir, files, stale)
         report.written, report.unchanged = published.written, published.unchanged
         report.removed = published.removed
         return report
@@ -126,15 +131,19 @@ def build_files(
 def _inputs_key(
     catalog_path: Path, lock_path: Path, formats: list[str] | None, basename: str, venues: str
 ) -> str | None:
-    """Everything a build's result depends on, as one text; None if an input is unreadable
-    (the full build then gives the right error)."""
-    try:
-        catalog = catalog_path.read_text(encoding="utf-8")
-        lock = lock_path.read_text(encoding="utf-8") if lock_path.exists() else ""
-    except (OSError, UnicodeDecodeError):
-        return None
+    """A digest of everything a build's result depends on; None if an input is unreadable
+    (the full build then gives the right error). A digest, not the text: a 100,000-entry
+    lock would otherwise be held twice for the whole build."""
+    digest = hashlib.sha256()
     options = json.dumps([sorted(formats or REGISTRY), basename, venues])
-    return "\n".join([memo.code_digest(), options, catalog, "\0", lock])
+    try:
+        parts = [memo.code_digest().encode(), options.encode(), catalog_path.read_bytes(),
+                 lock_path.read_bytes() if lock_path.exists() else b""]  # fmt: skip
+    except OSError:
+        return None
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
 
 
 def _listing(output_dir: Path) -> list[list]:

@@ -98,6 +98,8 @@ def loads(text: str | bytes, path: str = "sources.lock.json") -> dict[str, Locke
     """The entries of a lock's `text`; the same bytes checked before (`bib.memo`) are
     only decoded, not checked again."""
     if recall("lock", text) is not None:
+        # orjson refuses what the standard parser lets through (an escaped lone
+        # surrogate); such a lock simply takes the checked path.
         with suppress(orjson.JSONDecodeError):
             return _decoded(orjson.loads(text))
     if isinstance(text, bytes):

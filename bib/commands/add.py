@@ -31,7 +31,6 @@ class AddReport:
     key: str  # the citation key, frozen in the lock from now on
     title: str
     outcome: Outcome
-    build: BuildReport
 
 
 def identify(reference: str) -> Identifier | None:
@@ -87,7 +86,7 @@ def add(
     name, group = _category(project, category, new_category)
     ident = identify(reference)
     endpoints = endpoints or Endpoints.from_env()
-    _refuse_duplicate(project, ident, title or (None if ident else reference.strip()))
+    _refuse_duplicate(project, ident, title)
     if title is None:
         if ident is None:
             title = reference.strip()
@@ -107,16 +106,15 @@ def add(
     entry: dict[str, str] = {"id": entry_id, "title": title}
     if ident is not None:
         entry["link"] = _link(ident, reference)
-    text = project.catalog_path.read_text(encoding="utf-8") if project.catalog_path.exists() else ""
+    text = project.catalog_path.read_text(encoding="utf-8")
     edited = catalog_edit.append_entry(text, entry, name, group=group,
                                        path=str(project.catalog_path))  # fmt: skip
     write_text_atomic(project.catalog_path, edited)
     added = Project.load(project.catalog_path, project.lock_path, project.venues)
     report = resolve(added, only={entry_id}, endpoints=endpoints, client=client)
-    built = build_files(project.catalog_path, project.lock_path, output_dir,
-                        venues=project.venues)  # fmt: skip
+    build_files(project.catalog_path, project.lock_path, output_dir, venues=project.venues)
     key = lock.read(project.lock_path)[entry_id].key
-    return AddReport(entry_id, key, title, report.outcomes[entry_id], built)
+    return AddReport(entry_id, key, title, report.outcomes[entry_id])
 
 
 def _category(project: Project, slug: str | None, new_name: str | None) -> tuple[str, str | None]:
@@ -142,11 +140,11 @@ def _category(project: Project, slug: str | None, new_name: str | None) -> tuple
 def _refuse_duplicate(project: Project, ident: Identifier | None, title: str | None) -> None:
     """The same paper twice in a list is an edit mistake: refuse it, naming the entry there."""
     for entry in project.entries:
-        record = project.locked[entry.id].record if entry.id in project.locked else None
-        held = {str(i) for i in entry.identifiers}
-        if record is not None:
-            held |= {f"doi:{record.doi}" if record.doi else "",
-                     f"arxiv:{record.arxiv_id}" if record.arxiv_id else ""}  # fmt: skip
+        held = set(entry.identifier_texts)
+        if entry.id in project.locked:
+            record = project.locked[entry.id].record
+            known = (("doi", record.doi), ("arxiv", record.arxiv_id))
+            held.update(f"{kind}:{value}" for kind, value in known if value)
         same = ident is not None and str(ident) in held
         if title is not None and not same:
             same = normalize_title(title) in {normalize_title(t)

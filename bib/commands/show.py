@@ -6,12 +6,11 @@ import json
 
 from bib.errors import InputError
 from bib.project import Project
+from exporters.bibtex import BIBTEX
 
 
 def show(project: Project, wanted: str) -> str:
     """The locked record (JSON, as in the lock) and its BibTeX entry, for an id or a key."""
-    from exporters.bibtex import BIBTEX
-
     record = next((r for r in project.bibliography.records if wanted in (r.id, r.key)), None)
     if record is None:
         raise InputError(f"no entry with id or citation key '{wanted}'",

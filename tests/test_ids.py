@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bib.ids import Identifier, from_link, normalize_arxiv, normalize_doi
+from bib.ids import Identifier, _from_parts, from_link, normalize_arxiv, normalize_doi
 
 
 @pytest.mark.parametrize(
@@ -80,3 +82,26 @@ def test_arxiv_normalization_knows_the_id_schemes():
     assert normalize_arxiv("1412.69801") is None  # four digits until 1412
     assert normalize_arxiv("2313.00001") is None  # no month 13
     assert normalize_arxiv("hep-th/9901001") == ("hep-th/9901001", None)
+
+
+_LINK_PARTS = st.tuples(
+    st.sampled_from(["http://", "https://", "HTTPS://"]),
+    st.sampled_from(["", "www.", "export.", "www.export."]),
+    st.sampled_from(["arxiv.org", "ArXiv.org", "arxiv.org:443"]),
+    st.sampled_from(["/abs/", "/pdf/", "/html/", "/list/"]),
+    st.one_of(
+        st.from_regex(r"[0-9]{4}\.[0-9]{4,5}(v[0-9]{1,2})?", fullmatch=True),
+        st.from_regex(r"[a-z-]{4,9}(\.[A-Z]{2})?/[0-9]{7}(v[0-9])?", fullmatch=True),
+        st.text(st.sampled_from("0123456789./-_%aZv"), max_size=14),
+    ),
+    st.sampled_from(["", ".pdf", "/", ".pdf/", "?x=1", "#v2", "%20"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_LINK_PARTS)
+def test_the_arxiv_fast_path_answers_as_the_general_one(parts):
+    """`from_link` reads common arXiv links with one regular expression; whatever the link,
+    it must answer as the general reading (`urlsplit`) does."""
+    link = "".join(parts)
+    assert from_link(link) == _from_parts(link)

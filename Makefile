@@ -10,6 +10,9 @@ STAMP := $(VENV)/.synced-$(UV_VERSION)
 BIB := $(VENV)/bin/bib
 
 export UV_PYTHON_DOWNLOADS := never
+# Installed packages get their bytecode at install time: start-up is most of a small
+# build, and a shell with PYTHONDONTWRITEBYTECODE would otherwise compile them every run.
+export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: bib test lint install-check bench bench-resolve lock zotero clean

@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: bib test lint install-check bench bench-resolve lock zotero clean
+.PHONY: bib test lint install-check bench bench-resolve bench-tidy lock zotero clean
 
 bib: $(STAMP)
 	$(BIB) build
@@ -38,6 +38,12 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/bench_startup.py
 	$(VENV)/bin/python bench/bench_import.py
 	$(VENV)/bin/python bench/bench_offline.py
+
+# bibtex-tidy (npm) beside our BibTeX build, on the same file in the same run.
+bench-tidy: $(STAMP)
+	[ -x $(TOOLS)/node/node_modules/.bin/bibtex-tidy ] || \
+	  npm install --silent --no-audit --no-fund --prefix $(TOOLS)/node bibtex-tidy@1.14.0
+	$(VENV)/bin/python bench/bench_tidy.py
 
 bench-resolve: $(STAMP)
 	$(VENV)/bin/python bench/bench_resolve.py

@@ -9,6 +9,7 @@ command's time in a fresh process. Usage: python bench/bench_import.py [N ...]
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -73,6 +74,8 @@ def run(n: int) -> None:
                 str(out),
             ],
             check=True,
+            # bytecode kept, as on a user's machine (bench_startup.py says why)
+            env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
         )
         whole = time.perf_counter() - start
     print(

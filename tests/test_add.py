@@ -112,6 +112,10 @@ def test_an_unresolvable_title_is_added_exits_1_and_keeps_its_key(here):
         (["add", "2309.06180", "--category", "nosuch"], "no category 'nosuch' (known: papers)"),
         (["add", "2309.06180", "--category", "papers", "--new-category", "X"], "not both"),
         (["add", "https://github.com/x/y", "--category", "papers"], "names no paper"),
+        (
+            ["add", "https://proceedings.mlr.press/v202/sheng23a.html"],
+            "give the title with --title",
+        ),
         (["show", "nosuch"], "no entry with id or citation key 'nosuch'"),
         (["remove", "nosuch"], "no entry with id 'nosuch'"),
     ],

@@ -158,3 +158,24 @@ def test_files_of_other_tools_in_output_are_kept(tmp_path):
     assert CliRunner().invoke(main, args).exit_code == 0
     assert (tmp_path / "output" / "notes.txt").read_text() == "mine"
     assert os.stat(tmp_path / "output" / "llm-serving.bib").st_mtime_ns != before
+
+
+def test_a_render_that_fails_midway_leaves_output_and_no_staging(tmp_path):
+    """Files are staged as they are rendered: an error after some were staged must leave
+    `output/` as it was and nothing beside it."""
+    from bib.output_set import publish
+
+    out = tmp_path / "output"
+    out.mkdir()
+    (out / "a.bib").write_text("old a\n")
+
+    def files():
+        yield Path("a.bib"), "new a\n"
+        yield Path("by-category/b.bib"), "new b\n"
+        raise ValueError("entry 'x': citation key 'a,b' is unsafe to write")
+
+    with pytest.raises(ValueError, match="unsafe"):
+        publish(out, files())
+    assert [p.name for p in tmp_path.iterdir()] == ["output"]
+    assert sorted(p.name for p in out.rglob("*")) == ["a.bib"]
+    assert (out / "a.bib").read_text() == "old a\n"

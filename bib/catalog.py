@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -56,19 +55,17 @@ class Entry:
     aliases: tuple[str, ...] = ()
     note: str | None = None
     line: int = 0
+    # Derived once, when the entry is made (every command asks, some many times):
+    # pins win over the link; a link that identifies nothing gives no identifier.
+    identifiers: tuple[Identifier, ...] = field(init=False, repr=False, compare=False)
+    # The identifiers as the lock records them: a change means resolving again.
+    identifier_texts: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def identifiers(self) -> tuple[Identifier, ...]:
-        """Pins win over the link; a link that identifies nothing gives no identifier."""
-        if self.pins:
-            return self.pins
-        found = from_link(self.link) if self.link else None
-        return (found,) if found else ()
-
-    @cached_property
-    def identifier_texts(self) -> tuple[str, ...]:
-        """The identifiers as the lock records them: a change means resolving again."""
-        return tuple(str(i) for i in self.identifiers)
+    def __post_init__(self) -> None:
+        found = from_link(self.link) if self.link and not self.pins else None
+        identifiers = self.pins or ((found,) if found else ())
+        object.__setattr__(self, "identifiers", identifiers)
+        object.__setattr__(self, "identifier_texts", tuple(str(i) for i in identifiers))
 
 
 @dataclass(frozen=True)
@@ -130,7 +127,7 @@ def _to_data(catalog: Catalog) -> dict:
         found = getattr(entry, name)
         return [[p.kind, p.value] for p in found] if name == "pins" else found
 
-    entry_fields = [f.name for f in fields(Entry)]
+    entry_fields = [f.name for f in fields(Entry) if f.init]
     return {
         "title": catalog.title,
         "description": catalog.description,
@@ -144,7 +141,7 @@ def _to_data(catalog: Catalog) -> dict:
 
 def _from_data(data: dict, path: str) -> Catalog:
     def entry(values: list) -> Entry:
-        item = dict(zip([f.name for f in fields(Entry)], values, strict=True))
+        item = dict(zip([f.name for f in fields(Entry) if f.init], values, strict=True))
         item["pins"] = tuple(Identifier(kind, value) for kind, value in item["pins"])
         item["aliases"] = tuple(item["aliases"])
         return Entry(**item)

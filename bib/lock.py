@@ -9,8 +9,10 @@ is one error naming the file, the line and the JSON path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
@@ -97,29 +99,69 @@ def _json_path(parts: list[Any]) -> str:
 def loads(text: str | bytes, path: str = "sources.lock.json") -> dict[str, LockedEntry]:
     """The entries of a lock's `text`; the same bytes checked before (`bib.memo`) are
     only decoded, not checked again."""
-    if recall("lock", text) is not None:
+    known = recall("lock", text)
+    if known is not None:
         # orjson refuses what the standard parser lets through (an escaped lone
         # surrogate); such a lock simply takes the checked path.
         with suppress(orjson.JSONDecodeError):
-            return _decoded(orjson.loads(text))
+            entries = _entry_by_entry(text, known)
+            return entries if entries is not None else _decoded(orjson.loads(text)["entries"])
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise LockError("lock is not valid UTF-8", path=path) from exc
     entries = _checked(text, path)
-    remember("lock", text, True)
+    remember("lock", text, {"ids": _ids_digest(entries)})
     return entries
 
 
-def _decoded(data: dict[str, Any]) -> dict[str, LockedEntry]:
+def _ids_digest(ids: Iterable[str]) -> str:
+    return hashlib.sha256("\0".join(ids).encode("utf-8")).hexdigest()
+
+
+_HEAD = b'{\n  "entries": {\n'
+_TAIL = b'\n  },\n  "lock_version": '
+_ENTRY_START = b'\n    "'
+
+
+def _entry_by_entry(text: str | bytes, known: Any) -> dict[str, LockedEntry] | None:
+    """A lock as `dumps` writes it, decoded one entry at a time, or None if it is not
+    laid out that way (then the whole document is parsed).
+
+    A 100,000-entry lock is 125 MB of JSON; parsed whole, its tree is several times
+    that. Each entry starts on a line indented by exactly four spaces, deeper lines
+    by more, so the entries can be cut apart; the ids found must be those the
+    checked parse remembered, in order, or the cut is not trusted.
+    """
+    if not isinstance(known, dict) or "ids" not in known:
+        return None
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    end = data.rfind(_TAIL)
+    if not data.startswith(_HEAD) or end < 0:
+        return None
+    starts, at = [], len(_HEAD) - 1
+    while at != -1 and at < end:
+        starts.append(at + 1)
+        at = data.find(_ENTRY_START, at + 1, end)
+    entries: dict[str, Any] = {}
+    try:
+        for a, b in zip(starts, [*starts[1:], end + 1], strict=True):
+            entries.update(orjson.loads(b"{" + data[a : b - 1].rstrip(b",") + b"}"))
+    except orjson.JSONDecodeError:
+        return None
+    if _ids_digest(entries) != known["ids"]:
+        return None
+    return _decoded(entries)
+
+
+def _decoded(entries: dict[str, Any]) -> dict[str, LockedEntry]:
     """Records from a lock that passed every check before.
 
-    Each entry leaves the parsed tree as it becomes a record, so the two never
-    both hold a whole large lock; and each person is one object however many
-    papers they wrote. Both matter at 100,000 entries.
+    Each entry leaves the parsed data as it becomes a record, and each person is
+    one object however many papers they wrote: both matter at 100,000 entries.
     """
-    entries, people = data["entries"], {}
+    people: dict = {}
     decoded: dict[str, LockedEntry] = {}
     for entry_id in list(entries):
         item = entries.pop(entry_id)

@@ -117,10 +117,10 @@ def _existing(output_dir: Path) -> list[Path]:
     return sorted(p.relative_to(output_dir) for p in output_dir.rglob("*") if not p.is_dir())
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path, data: list[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as handle:
-        handle.write(data)
+        handle.writelines(data)
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -135,11 +135,11 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 def publish(
     output_dir: Path,
-    files: Iterable[tuple[Path, str]],
+    files: Iterable[tuple[Path, str | tuple[str, ...]]],
     stale_of: Callable[[list[Path]], Iterable[Path]] = lambda produced: (),
 ) -> Published:
-    """Make `output_dir` hold `files` (relative path, text), without the files `stale_of`
-    names once every file is produced, as one step.
+    """Make `output_dir` hold `files` (relative path, text or chunks of it), without the
+    files `stale_of` names once every file is produced, as one step.
 
     Each changed file goes to the staging directory as soon as it is produced, so
     its text need not outlive it. Every other file already there is kept.
@@ -153,14 +153,16 @@ def publish(
     produced: list[Path] = []
     changed: set[Path] = set()
     try:
-        for rel, text in files:
+        for rel, content in files:
             produced.append(rel)
             target = output_dir / rel
             if target.is_dir():
                 raise OutputError(
                     f"{target} is a directory; remove it to let `bib build` write there"
                 )
-            data = text.encode("utf-8")
+            chunks = [content] if isinstance(content, str) else content
+            data = [chunk.encode("utf-8") for chunk in chunks]
+            del content, chunks
             if _same(target, data):
                 report.unchanged.append(target)
             else:
@@ -198,12 +200,20 @@ def publish(
     return report
 
 
-def _same(target: Path, data: bytes) -> bool:
-    """Whether `target` already holds exactly `data` (its size first: no read when it differs)."""
+def _same(target: Path, data: list[bytes]) -> bool:
+    """Whether `target` already holds exactly the chunks `data` (its size first: no read when
+    it differs; then chunk by chunk, without joining them)."""
     try:
-        return target.stat().st_size == len(data) and target.read_bytes() == data
+        if target.stat().st_size != sum(map(len, data)):
+            return False
+        existing, at = memoryview(target.read_bytes()), 0
     except OSError:
         return False
+    for chunk in data:
+        if existing[at : at + len(chunk)] != chunk:
+            return False
+        at += len(chunk)
+    return True
 
 
 def _reason(exc: OSError) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bib.record import Bibliography
-from exporters import REGISTRY, Exporter
+from exporters import REGISTRY, Content, Exporter, text_of
 
 DEFAULT_BASENAME = "llm-serving"
 CATEGORY_DIR = "by-category"
@@ -25,9 +25,9 @@ class OutputPlan:
 
 def render(
     bib: Bibliography, exporters: list[Exporter], basename: str
-) -> Iterator[tuple[Path, str]]:
-    """(relative path, text) for every file the exporters produce, one format at a time,
-    so that a build can write each file and let its text go before the next format."""
+) -> Iterator[tuple[Path, Content]]:
+    """(relative path, text or chunks) for every file the exporters produce, one format at
+    a time, so that a build can write each file and let its text go before the next format."""
     for exporter in exporters:
         name = Path(exporter.filename or basename + exporter.suffix)
         if not exporter.per_category:
@@ -65,5 +65,5 @@ def plan(
 ) -> OutputPlan:
     """Every file to write (relative paths, in memory) and the stale files to remove."""
     exporters = list(REGISTRY.values()) if exporters is None else exporters
-    files = dict(render(bib, exporters, basename))
+    files = {rel: text_of(content) for rel, content in render(bib, exporters, basename)}
     return OutputPlan(files, stale(output_dir, exporters, files))

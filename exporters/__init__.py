@@ -16,6 +16,14 @@ from importlib import import_module
 
 from bib.record import Bibliography
 
+# A file's text, whole or as chunks to be written one after another: the whole-list file
+# and the per-category files can then share their sections' text instead of copying it.
+Content = str | tuple[str, ...]
+
+
+def text_of(content: Content) -> str:
+    return content if isinstance(content, str) else "".join(content)
+
 
 @dataclass(frozen=True)
 class Exporter:
@@ -29,7 +37,7 @@ class Exporter:
     def render(self, bibliography: Bibliography) -> str:
         return import_module(f"exporters.{self.module}").render(bibliography)
 
-    def render_all(self, bibliography: Bibliography) -> tuple[str, dict[str, str]]:
+    def render_all(self, bibliography: Bibliography) -> tuple[Content, dict[str, Content]]:
         """The whole file and one per section (slug -> text), in one pass where the
         exporter can (`render_all` in its module), else section by section."""
         module = import_module(f"exporters.{self.module}")

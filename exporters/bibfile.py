@@ -112,11 +112,12 @@ class BibFile:
         return f"@comment{{{comment(self.header(title))}}}\n"
 
     def render(self, bibliography: Bibliography) -> str:
-        return self.render_all(bibliography)[0]
+        return "".join(self.render_all(bibliography)[0])
 
-    def render_all(self, bibliography: Bibliography) -> tuple[str, dict[str, str]]:
-        """The whole file and one file per section, each section written once."""
+    def render_all(
+        self, bibliography: Bibliography
+    ) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+        """The whole file and one file per section, as chunks that share each section's text."""
         sections = {s.slug: self._section_text(s) for s in bibliography.sections}
         header = self._header(bibliography.title)
-        whole = header + "".join(sections.values())
-        return whole, {slug: header + text for slug, text in sections.items()}
+        return (header, *sections.values()), {slug: (header, t) for slug, t in sections.items()}

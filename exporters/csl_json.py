@@ -92,18 +92,23 @@ def render(bibliography: Bibliography) -> str:
     """Sorted keys, two-space indent, UTF-8 as it is: the bytes of Python's
     `json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`, written by orjson's
     C encoder (the standard library encodes an indented document in pure Python)."""
-    return _array([_item_text(record) for record in bibliography.records])
+    return "".join(render_all(bibliography)[0])
 
 
-def render_all(bibliography: Bibliography) -> tuple[str, dict[str, str]]:
-    """The whole file and one per section, each item encoded once.
+def render_all(bibliography: Bibliography) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """The whole file and one per section, as chunks that share each section's items.
 
     Items are encoded one at a time and only their text is kept, so a large
     bibliography never holds every item's dictionary at once.
     """
-    texts = {s.slug: [_item_text(record) for record in s.records] for s in bibliography.sections}
-    parts = {slug: _array(items) for slug, items in texts.items()}
-    return _array([text for items in texts.values() for text in items]), parts
+    sections = {
+        s.slug: ",\n".join(_item_text(record) for record in s.records)
+        for s in bibliography.sections
+    }
+    filled = [text for text in sections.values() if text]
+    whole = ("[\n", *_separated(filled), "\n]\n") if filled else ("[]\n",)
+    parts = {slug: ("[\n", text, "\n]\n") if text else ("[]\n",) for slug, text in sections.items()}
+    return whole, parts
 
 
 def _item_text(record: Record) -> str:
@@ -112,5 +117,9 @@ def _item_text(record: Record) -> str:
     return "  " + text.replace("\n", "\n  ")
 
 
-def _array(items: list[str]) -> str:
-    return "[\n" + ",\n".join(items) + "\n]\n" if items else "[]\n"
+def _separated(texts: list[str]) -> list[str]:
+    """`texts` with ",\n" between them: the array's separator where two sections meet."""
+    out = []
+    for text in texts:
+        out += [",\n", text] if out else [text]
+    return out

@@ -66,3 +66,32 @@ def test_bad_record_names_entry():
     )
     with pytest.raises(LockError, match=r"entry 'x': record\.type must be one of"):
         lock.loads(text, "l.json")
+
+
+def test_a_checked_lock_is_read_again_entry_by_entry(tmp_path, monkeypatch):
+    """The second read of the same bytes cuts the lock into entries instead of parsing it
+    whole; the records must be those the full, checked read gave."""
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("BIB_CACHE_DIR", str(tmp_path / "cache"))
+    raw = (ROOT / "sources.lock.json").read_bytes()
+    checked = lock.loads(raw)
+    known = lock.recall("lock", raw)
+    assert lock._entry_by_entry(raw, known) == checked
+    assert lock.loads(raw) == checked
+
+
+def test_a_lock_laid_out_otherwise_is_parsed_whole(tmp_path, monkeypatch):
+    """Record fields four spaces in, where entries start in the layout `dumps` writes: the
+    cut cannot be trusted, so the whole document is parsed, with the same result."""
+    monkeypatch.setenv("BIB_CACHE_DIR", str(tmp_path / "cache"))
+    record = json.dumps(RECORD.to_dict())
+    text = (
+        '{\n  "entries": {\n    "orca": {\n    "identifiers": [],\n    "key": "yu2022orca",\n'
+        f'    "record": {record}\n    }}\n  }},\n  "lock_version": 1\n}}\n'
+    )
+    first = lock.loads(text)
+    assert lock._entry_by_entry(text, lock.recall("lock", text)) is None
+    assert (
+        lock.loads(text) == first == {"orca": LockedEntry(RECORD.with_(retrieved=RECORD.retrieved))}
+    )

@@ -120,6 +120,10 @@ def parse(text: str, path: str = "sources.yaml") -> Catalog:
     return catalog
 
 
+# An entry's own fields, in order: what `bib.memo` stores (identifiers are derived again).
+_STORED_FIELDS = tuple(f.name for f in fields(Entry) if f.init)
+
+
 def _to_data(catalog: Catalog) -> dict:
     """Plain data for `bib.memo`: each entry as the list of its fields' values."""
 
@@ -127,13 +131,12 @@ def _to_data(catalog: Catalog) -> dict:
         found = getattr(entry, name)
         return [[p.kind, p.value] for p in found] if name == "pins" else found
 
-    entry_fields = [f.name for f in fields(Entry) if f.init]
     return {
         "title": catalog.title,
         "description": catalog.description,
         "categories": [
             {"name": c.name, "slug": c.slug, "group": c.group,
-             "entries": [[value(e, n) for n in entry_fields] for e in c.entries]}
+             "entries": [[value(e, n) for n in _STORED_FIELDS] for e in c.entries]}
             for c in catalog.categories
         ],
     }  # fmt: skip
@@ -141,7 +144,7 @@ def _to_data(catalog: Catalog) -> dict:
 
 def _from_data(data: dict, path: str) -> Catalog:
     def entry(values: list) -> Entry:
-        item = dict(zip([f.name for f in fields(Entry) if f.init], values, strict=True))
+        item = dict(zip(_STORED_FIELDS, values, strict=True))
         item["pins"] = tuple(Identifier(kind, value) for kind, value in item["pins"])
         item["aliases"] = tuple(item["aliases"])
         return Entry(**item)

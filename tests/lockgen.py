@@ -17,33 +17,15 @@ from bib.http import HostPolicy, HttpClient
 from bib.project import Project
 from bib.resolve import ResolveReport
 from bib.sources import Endpoints
-from tests.upstreams.arxiv import ArxivServer
-from tests.upstreams.crossref import CrossrefServer
-from tests.upstreams.dblp import DblpServer
-from tests.upstreams.pypi import PypiServer
-from tests.upstreams.semanticscholar import SemanticScholarServer
+from tests.upstreams.fixtures import environment, upstreams
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def regenerate(catalog: Path, lock_path: Path, today: dt.date) -> ResolveReport:
-    with (
-        ArxivServer(FIXTURES / "arxiv") as arxiv,
-        CrossrefServer(FIXTURES / "crossref") as crossref,
-        DblpServer(FIXTURES / "dblp") as dblp,
-        PypiServer(FIXTURES / "pypi") as pypi,
-        SemanticScholarServer(FIXTURES / "semanticscholar") as s2,
-    ):
-        endpoints = Endpoints(
-            {
-                "arxiv": arxiv.base_url + "/api/query",
-                "crossref": crossref.base_url,
-                "dblp": dblp.base_url + "/search/publ/api",
-                "pypi": pypi.base_url,
-                "semanticscholar": s2.base_url + "/graph/v1",
-            }
-        )
+    with upstreams(FIXTURES) as servers:
+        endpoints = Endpoints.from_env(environment(servers))
         # Spacing protects real services; these are ours, so no waiting.
         with HttpClient({"127.0.0.1": HostPolicy()}) as client:
             project = Project.load(catalog, lock_path)
